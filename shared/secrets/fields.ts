@@ -1,0 +1,84 @@
+/**
+ * Which field of an item a reference names.
+ *
+ * By id, else by label (case-insensitive); within the named section when the reference has one
+ * (section by id, else label). Without a section, a field outside every section wins over
+ * fields inside sections, as in 1Password's own clients. Two equally good matches are an error:
+ * guessing would hand the handler the wrong credential.
+ */
+import type { FullItem } from '@1password/connect';
+import { ConnectError } from './errors';
+import type { SecretReference } from './reference';
+
+type ItemField = NonNullable<FullItem['fields']>[number];
+type ItemSection = NonNullable<FullItem['sections']>[number];
+
+export interface FieldMatch {
+  value: string;
+  fieldId: string;
+}
+
+/** Connect says OTP; its OpenAPI spec says TOTP. */
+const OTP_TYPES: ReadonlySet<string> = new Set(['OTP', 'TOTP']);
+
+/** The value (or current one-time code) a reference names in `item`, or why there is none. */
+export function selectField(item: FullItem, reference: SecretReference): FieldMatch | ConnectError {
+  const candidates = fieldsInScope(item, reference);
+  if (candidates instanceof ConnectError) return candidates;
+  const field = pickField(candidates, reference);
+  if (field instanceof ConnectError) return field;
+  return reference.attribute === 'otp' ? oneTimeCode(field, reference) : { value: field.value ?? '', fieldId: field.id ?? '' };
+}
+
+function fieldsInScope(item: FullItem, reference: SecretReference): ItemField[] | ConnectError {
+  const fields = item.fields ?? [];
+  if (reference.section === undefined) return fields;
+  const sections = matchByIdThenName(item.sections ?? [], reference.section, (section: ItemSection) => section.label);
+  if (sections.length === 0) {
+    return new ConnectError('FIELD_NOT_FOUND', 'the item has no section with that id or label', { reference: reference.raw });
+  }
+  if (sections.length > 1) {
+    return new ConnectError('AMBIGUOUS', 'several sections of the item match the section name', { reference: reference.raw });
+  }
+  const sectionId = sections[0]!.id;
+  return fields.filter((field) => field.section?.id !== undefined && field.section.id === sectionId);
+}
+
+function pickField(fields: ItemField[], reference: SecretReference): ItemField | ConnectError {
+  const wanted = reference.field;
+  const byId = fields.filter((field) => field.id === wanted);
+  const matches = byId.length > 0 ? byId : fields.filter((field) => sameName(field.label, wanted));
+  // Only without a section in the reference does "outside sections wins" apply.
+  const preferred = matches.filter((field) => field.section?.id === undefined);
+  const finalists = reference.section === undefined && preferred.length > 0 ? preferred : matches;
+  if (finalists.length === 0) {
+    return new ConnectError('FIELD_NOT_FOUND', 'the item has no field with that id or label', { reference: reference.raw });
+  }
+  if (finalists.length > 1) {
+    return new ConnectError('AMBIGUOUS', `${finalists.length} fields of the item match the field name`, { reference: reference.raw });
+  }
+  return finalists[0]!;
+}
+
+function oneTimeCode(field: ItemField, reference: SecretReference): FieldMatch | ConnectError {
+  if (field.type === undefined || !OTP_TYPES.has(String(field.type))) {
+    return new ConnectError('FIELD_NOT_FOUND', 'the field is not a one-time password field', { reference: reference.raw });
+  }
+  // The SDK maps Connect's undocumented `totp` property (the current code) to `otp`.
+  if (typeof field.otp !== 'string' || field.otp.length === 0) {
+    return new ConnectError('FIELD_NOT_FOUND', 'Connect returned no current code for the one-time password field', {
+      reference: reference.raw,
+    });
+  }
+  return { value: field.otp, fieldId: field.id ?? '' };
+}
+
+/** Entries whose id equals `wanted`; failing that, those whose name matches it case-insensitively. */
+export function matchByIdThenName<T extends { id?: string }>(entries: readonly T[], wanted: string, nameOf: (entry: T) => string | undefined): T[] {
+  const byId = entries.filter((entry) => entry.id === wanted);
+  return byId.length > 0 ? byId : entries.filter((entry) => sameName(nameOf(entry), wanted));
+}
+
+export function sameName(name: string | undefined, wanted: string): boolean {
+  return name !== undefined && name.toLowerCase() === wanted.toLowerCase();
+}
