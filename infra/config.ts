@@ -1,0 +1,163 @@
+/**
+ * Everything a team changes to adopt op-lambda: one entry per stage (vault, Connect, retention,
+ * alarms, throttling) and the function table (what each function is, where its code lives, which
+ * routes reach it, which 1Password secrets it needs).
+ *
+ * Secrets are 1Password references built from the stage's vault, so one handler serves every stage
+ * and moving a function to another vault is a one-line change here.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { formatReference } from '../shared/secrets/reference';
+
+export const STAGE_NAMES = ['staging', 'prod'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+export const DEFAULT_STAGE: StageName = 'staging';
+
+export interface RouteConfig {
+  readonly method: HttpMethod;
+  /** HTTP API route path; `{name}` is a path parameter. */
+  readonly path: string;
+}
+
+export interface FunctionConfig {
+  /** Short name: part of the construct id, the Lambda function name and the metrics `service`. */
+  readonly name: string;
+  /** Handler entry file, relative to the project root. */
+  readonly entry: string;
+  readonly routes: readonly RouteConfig[];
+  /** Environment variable name -> 1Password secret reference (`op://vault/item/[section/]field`). */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Plain (non-secret) environment variables. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default 10 seconds */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+}
+
+export interface ConnectConfig {
+  /** 1Password Connect server URL the functions call; must be https. */
+  readonly host: string;
+  /** Name of the Secrets Manager secret holding the Connect token (a read-only token scoped to the vault). */
+  readonly tokenSecretName: string;
+  /**
+   * Complete ARN of that secret (with its 6-character suffix). When set, IAM grants name exactly
+   * this ARN; without it the secret is imported by name and IAM grants `<name>-??????`, which is
+   * how a secret known only by name is addressed in a policy.
+   * @default - imported by `tokenSecretName`
+   */
+  readonly tokenSecretArn?: string;
+}
+
+export interface ThrottleConfig {
+  /** Steady-state requests per second for the whole API stage. */
+  readonly rateLimit: number;
+  /** Burst requests for the whole API stage. */
+  readonly burstLimit: number;
+}
+
+export interface StageConfig {
+  readonly stage: StageName;
+  /** @default - CDK_DEFAULT_ACCOUNT, else an environment-agnostic stack */
+  readonly account?: string;
+  /** @default - CDK_DEFAULT_REGION, else an environment-agnostic stack */
+  readonly region?: string;
+  /** The 1Password vault every reference of this stage points into. */
+  readonly vault: string;
+  readonly connect: ConnectConfig;
+  /** Retention of the API access logs. */
+  readonly logRetention: RetentionDays;
+  /** Retention of the function log groups, which carry the audit trail of secret reads (keep >= 1 year). */
+  readonly auditLogRetention: RetentionDays;
+  /** Where alarms are emailed. @default - alarms without notifications */
+  readonly alarmEmail?: string;
+  readonly throttle: ThrottleConfig;
+  /** Protects the stack from `cdk destroy`. */
+  readonly terminationProtection: boolean;
+  readonly functions: readonly FunctionConfig[];
+}
+
+/** Webhook sources; each has a current and a previous signing secret so rotation never drops a delivery. */
+export const WEBHOOK_SOURCES = ['stripe', 'github'] as const;
+
+interface FunctionTableSettings {
+  readonly vault: string;
+  readonly paymentsApiUrl: string;
+}
+
+/** The functions of op-lambda and the secrets each one needs, for one stage's vault. */
+export function functionTable({ vault, paymentsApiUrl }: FunctionTableSettings): FunctionConfig[] {
+  const ref = (item: string, ...path: [string] | [string, string]): string =>
+    formatReference(path.length === 2 ? { vault, item, section: path[0], field: path[1] } : { vault, item, field: path[0] });
+  return [
+    {
+      name: 'health',
+      entry: 'functions/health/handler.ts',
+      routes: [{ method: HttpMethod.GET, path: '/health' }],
+      secrets: { DATABASE_URL: ref('database', 'connection', 'url') },
+    },
+    {
+      name: 'webhooks',
+      entry: 'functions/webhooks/handler.ts',
+      routes: [{ method: HttpMethod.POST, path: '/webhooks/{source}' }],
+      secrets: Object.fromEntries(
+        WEBHOOK_SOURCES.flatMap((source) => [
+          [`WEBHOOK_${source.toUpperCase()}_CURRENT`, ref(`webhook-${source}`, 'current')],
+          [`WEBHOOK_${source.toUpperCase()}_PREVIOUS`, ref(`webhook-${source}`, 'previous')],
+        ]),
+      ),
+    },
+    {
+      name: 'payments',
+      entry: 'functions/payments/handler.ts',
+      routes: [{ method: HttpMethod.POST, path: '/payments' }],
+      secrets: { PAYMENTS_API_KEY: ref('payments-api', 'credential') },
+      environment: { PAYMENTS_API_URL: paymentsApiUrl },
+    },
+  ];
+}
+
+const STAGES: Readonly<Record<StageName, StageConfig>> = {
+  staging: {
+    stage: 'staging',
+    vault: 'op-lambda-staging',
+    connect: {
+      host: 'https://connect.staging.example.com',
+      tokenSecretName: 'op-lambda/staging/connect-token',
+    },
+    logRetention: RetentionDays.ONE_MONTH,
+    auditLogRetention: RetentionDays.ONE_YEAR,
+    throttle: { rateLimit: 50, burstLimit: 100 },
+    terminationProtection: false,
+    functions: functionTable({ vault: 'op-lambda-staging', paymentsApiUrl: 'https://sandbox.payments.example.com' }),
+  },
+  prod: {
+    stage: 'prod',
+    vault: 'op-lambda-prod',
+    connect: {
+      host: 'https://connect.example.com',
+      tokenSecretName: 'op-lambda/prod/connect-token',
+    },
+    logRetention: RetentionDays.THREE_MONTHS,
+    auditLogRetention: RetentionDays.ONE_YEAR,
+    throttle: { rateLimit: 500, burstLimit: 1000 },
+    terminationProtection: true,
+    functions: functionTable({ vault: 'op-lambda-prod', paymentsApiUrl: 'https://api.payments.example.com' }),
+  },
+};
+
+export function isStageName(value: unknown): value is StageName {
+  return typeof value === 'string' && (STAGE_NAMES as readonly string[]).includes(value);
+}
+
+/** The configuration of a stage; an unknown name is an error that lists the known ones. */
+export function stageConfig(stage: unknown = DEFAULT_STAGE): StageConfig {
+  if (!isStageName(stage)) {
+    throw new Error(
+      `Unknown stage ${JSON.stringify(stage)}: expected one of ${STAGE_NAMES.join(', ')} (select it with -c stage=<name>)`,
+    );
+  }
+  return STAGES[stage];
+}

@@ -1,0 +1,153 @@
+/**
+ * One stage of op-lambda: the functions of the stage's function table behind an HTTP API, with
+ * JSON access logs, stage throttling, and the observability that goes with them.
+ */
+import { join } from 'node:path';
+import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { ConnectConfig, FunctionConfig, StageConfig } from '../config';
+import { Observability } from '../constructs/observability';
+import { SecretsFunction } from '../constructs/secrets-function';
+
+/** Root of the project: function entries in the config are relative to it. */
+export const PROJECT_ROOT = join(__dirname, '..', '..');
+
+export interface ApiStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/** Name of a stage's stack, e.g. `OpLambda-staging`. */
+export function apiStackName(stage: string): string {
+  return `OpLambda-${stage}`;
+}
+
+export class ApiStack extends Stack {
+  readonly api: apigw.HttpApi;
+  readonly apiStage: apigw.HttpStage;
+  readonly accessLogGroup: logs.LogGroup;
+  /** Functions by their name in the function table. */
+  readonly functions: ReadonlyMap<string, SecretsFunction>;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    const { config, ...stackProps } = props;
+    super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
+    const namePrefix = `op-lambda-${config.stage}`;
+    const tokenSecret = importTokenSecret(this, config.connect);
+
+    this.functions = new Map(
+      config.functions.map((fn) => [fn.name, this.createFunction(fn, config, tokenSecret, namePrefix)] as const),
+    );
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: config.logRetention });
+    this.api = new apigw.HttpApi(this, 'HttpApi', {
+      apiName: namePrefix,
+      description: `op-lambda ${config.stage}`,
+      createDefaultStage: false,
+    });
+    this.apiStage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        format: ACCESS_LOG_FORMAT,
+      },
+    });
+    for (const fn of config.functions) this.addRoutes(fn);
+
+    this.observability = new Observability(this, 'Observability', {
+      functions: [...this.functions.values()],
+      namePrefix,
+      alarmEmail: config.alarmEmail,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the HTTP API' });
+  }
+
+  private createFunction(
+    fn: FunctionConfig,
+    config: StageConfig,
+    tokenSecret: secretsmanager.ISecret,
+    namePrefix: string,
+  ): SecretsFunction {
+    const functionName = `${namePrefix}-${fn.name}`;
+    return new SecretsFunction(this, constructId(fn.name), {
+      entry: join(PROJECT_ROOT, fn.entry),
+      projectRoot: PROJECT_ROOT,
+      functionName,
+      description: `op-lambda ${config.stage}: ${fn.routes.map((route) => `${route.method} ${route.path}`).join(', ')}`,
+      secrets: fn.secrets,
+      environment: fn.environment,
+      connect: { host: config.connect.host, tokenSecret },
+      timeout: fn.timeout,
+      memorySize: fn.memorySize,
+      logRetention: config.auditLogRetention,
+    });
+  }
+
+  private addRoutes(fn: FunctionConfig): void {
+    const target = this.functions.get(fn.name)!;
+    const integration = new HttpLambdaIntegration(`${constructId(fn.name)}Integration`, target.function);
+    for (const route of fn.routes) {
+      const [created] = this.api.addRoutes({ path: route.path, methods: [route.method], integration });
+      Validations.of(created!).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Public by design: health is an unauthenticated probe, webhooks authenticate each delivery by its signature, ' +
+          'and payments is a reference route; put a JWT or IAM authorizer in front of it (HttpApi defaultAuthorizer) when adopting.',
+      });
+    }
+  }
+}
+
+/** Access log line: JSON, one per request, with HTTP API context variables only. */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    ip: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    httpMethod: '$context.httpMethod',
+    routeKey: '$context.routeKey',
+    path: '$context.path',
+    protocol: '$context.protocol',
+    status: '$context.status',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    integrationStatus: '$context.integrationStatus',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+/**
+ * The Connect token secret. With a complete ARN the grant names exactly that secret; with a name
+ * CDK can only address it as `<name>-??????` (Secrets Manager appends a random suffix), which still
+ * matches that one secret unless another is named `<name>-XXXXXX`.
+ */
+function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsmanager.ISecret {
+  if (connect.tokenSecretArn !== undefined) {
+    return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', connect.tokenSecretArn);
+  }
+  if (/-[A-Za-z0-9]{6}$/.test(connect.tokenSecretName)) {
+    throw new Error(
+      `connect.tokenSecretName "${connect.tokenSecretName}" ends like a Secrets Manager suffix (-XXXXXX): ` +
+        'name-based lookups of such secrets fail, set connect.tokenSecretArn to the complete ARN instead',
+    );
+  }
+  return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', connect.tokenSecretName);
+}
+
+function constructId(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+}
