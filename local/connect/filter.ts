@@ -110,11 +110,15 @@ export function sdkFilterQuery(attribute: string, title: string): string {
   return new URL(`http://connect.invalid/?filter=${attribute} eq "${title}"`).search.slice(1);
 }
 
+const CUT_AT_FRAGMENT = /^\s*([A-Za-z]+)\s+eq\s+"[^"]*$/i;
+
 export class Filter {
   private constructor(
     private readonly rawQuery: string,
     private readonly clauses: FilterClause[] | undefined,
     private readonly options: FilterOptions,
+    /** `title eq "…` without its closing quote: what the SDK sends when a `#` cut the value. */
+    private readonly cutAtFragment: boolean,
   ) {}
 
   /** Undefined when the query has no filter. */
@@ -124,7 +128,9 @@ export class Filter {
     const clauses = candidateTexts(raw)
       .map((text) => parseFilter(decodeFilterText(text)))
       .find((parsed) => parsed !== undefined && parsed.every((clause) => isUnderstood(clause, options)));
-    return new Filter(rawQuery, clauses, options);
+    const cut = CUT_AT_FRAGMENT.exec(decodeFilterText(raw));
+    const cutAtFragment = cut !== null && options.titleAttributes.includes(cut[1]!.toLowerCase());
+    return new Filter(rawQuery, clauses, options, cutAtFragment);
   }
 
   private sentBySdkFor(title: string): boolean {
@@ -136,10 +142,14 @@ export class Filter {
     return this.clauses !== undefined && this.clauses.every((clause) => clauseMatches(clause, subject, this.options));
   }
 
-  /** Applies the filter; a filter that neither parses nor matches what the SDK sends is a 400. */
+  /**
+   * Applies the filter. A filter that neither parses, nor matches what the SDK sends, nor is an
+   * SDK filter cut short by a `#` (which then simply matches nothing) is a 400.
+   */
   select<T>(subjects: readonly T[], describe: (subject: T) => FilterSubject): T[] {
     const selected = subjects.filter((subject) => this.matches(describe(subject)));
-    if (this.clauses === undefined && selected.length === 0) throw badRequest('Invalid filter query');
+    const understood = this.clauses !== undefined || this.cutAtFragment;
+    if (!understood && selected.length === 0) throw badRequest('Invalid filter query');
     return selected;
   }
 }

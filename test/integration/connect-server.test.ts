@@ -219,6 +219,8 @@ describe('local Connect server', () => {
       const token = server.tokens['reader']!;
       expect(await titles(rawGet(server, `${alpha}/?filter=title%20eq%20%22x+y%2050%%22`, token))).toEqual([PLUS_PERCENT_ITEM]);
       expect(await titles(rawGet(server, `${alpha}/?filter=title%20eq%20%22A&B%20`, token))).toEqual([AMP_HASH_ITEM]);
+      // The SDK's query for a title that does not exist, cut at its `#`: no match rather than a 400.
+      expect(await titles(rawGet(server, `${alpha}/?filter=title%20eq%20%22A&C%20`, token))).toEqual([]);
       expect(await titles(call(server, `${alpha}?filter=${encodeURIComponent('tag eq "payments"')}`))).toEqual(['stripe']);
       const both = encodeURIComponent('title eq "stripe" and tag eq "odd"');
       expect(await titles(call(server, `${alpha}?filter=${both}`))).toEqual([]);
@@ -359,6 +361,18 @@ describe('writes', () => {
     expect(updated.version).toBe(item.version + 1);
     expect(updated.fields.find((field) => field.label === 'credential')?.value).toBe('rotated-value');
     expect(server.getItem('alpha', 'stripe').version).toBe(item.version + 1);
+  });
+
+  it('PUT with a stale version is refused with 409 and changes nothing', async () => {
+    const id = await itemIdByTitle(server, 'alpha', 'stripe');
+    const item = json<ConnectItemJson>(await call(server, `${alpha}/${id}`));
+    expect((await call(server, `${alpha}/${id}`, { token: writer(), method: 'PUT', body: { ...item, title: 'first' } })).status).toBe(200);
+    const stale = await call(server, `${alpha}/${id}`, { token: writer(), method: 'PUT', body: { ...item, title: 'second' } });
+    expectConnectError(stale, 409);
+    expect(server.getItem('alpha', id)).toMatchObject({ title: 'first', version: item.version + 1 });
+    const { version: _version, ...unversioned } = item;
+    const forced = await call(server, `${alpha}/${id}`, { token: writer(), method: 'PUT', body: { ...unversioned, title: 'third' } });
+    expect(json<ConnectItemJson>(forced)).toMatchObject({ title: 'third', version: item.version + 2 });
   });
 
   it('PATCH applies add, remove and replace, bumps the version once, and leaves it for an empty patch', async () => {

@@ -1,5 +1,7 @@
 // Items: list (with filter), create, get, replace, patch, delete.
+import { ConnectError } from '../errors';
 import { Filter } from '../filter';
+import { isJsonObject } from '../item-input';
 import { jsonResponse, parseJsonBody, type ConnectResponse } from '../http-io';
 import { contentToDocument, readItemContent } from '../item-input';
 import { toItemJson, toItemSummaryJson } from '../item-json';
@@ -33,11 +35,24 @@ export function createItem(ctx: RequestContext): ConnectResponse {
   return jsonResponse(200, toItemJson(item, ctx.now.getTime()));
 }
 
+/**
+ * Optimistic concurrency: a replacement that names the version it was read at is refused with
+ * 409 once the item has moved on. A body without `version` replaces unconditionally.
+ */
+function checkVersion(body: unknown, current: number): void {
+  const sent = isJsonObject(body) ? body['version'] : undefined;
+  if (typeof sent === 'number' && sent !== current) {
+    throw new ConnectError(409, `item version ${sent} is not the current version ${current}`);
+  }
+}
+
 export function replaceItem(ctx: RequestContext): ConnectResponse {
   const grant = authenticate(ctx);
   const vault = openVault(ctx, grant, 'write');
   const item = openItem(ctx, vault);
-  const content = readItemContent(parseJsonBody(ctx.body), { vaultId: vault.id, itemId: item.id });
+  const body = parseJsonBody(ctx.body);
+  checkVersion(body, item.version);
+  const content = readItemContent(body, { vaultId: vault.id, itemId: item.id });
   ctx.state.store.updateItem(vault, item, content, grant.userId, ctx.now);
   recordActivity(ctx, grant, { action: 'UPDATE', result: 'SUCCESS', vaultId: vault.id, itemId: item.id, itemVersion: item.version });
   return jsonResponse(200, toItemJson(item, ctx.now.getTime()));
