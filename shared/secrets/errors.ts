@@ -17,7 +17,8 @@ export class InvalidReferenceError extends Error {
     /** What is wrong, without the reference (e.g. "empty item segment"). */
     readonly reason: string,
   ) {
-    super(`Invalid 1Password secret reference "${reference}": ${reason} at position ${position}`);
+    // JSON quoting keeps a stray newline or quote in the reference from breaking the log line.
+    super(`Invalid 1Password secret reference ${JSON.stringify(reference)}: ${reason} at position ${position}`);
   }
 }
 
