@@ -1,0 +1,173 @@
+/**
+ * `npm run secrets:check -- --stage staging [--compare prod]`
+ *
+ * From a laptop or CI, against OP_CONNECT_HOST with OP_CONNECT_TOKEN (or OP_CONNECT_TOKEN_<STAGE>
+ * for a stage-scoped token): every secret reference the stage's functions declare must resolve;
+ * with --compare, the two stages must declare the same secret names per function, and the items
+ * those secrets point at must carry the same field labels and types. Prints tables of references
+ * and findings, never a value. Exit status: 0 clean, 1 unresolved reference or drift, 2 usage.
+ */
+import { parseArgs } from 'node:util';
+import { STAGE_NAMES, isStageName, stageConfig, type StageName } from '../infra/config';
+import { ConnectResolver } from '../shared/secrets/connect';
+import { ConnectError } from '../shared/secrets/errors';
+import { normaliseConnectError } from '../shared/secrets/normalise';
+import { checkReferences, type ReferenceCheck } from '../shared/ops/canary';
+import { OpsConnectClient } from '../shared/ops/connect-client';
+import { compareDeclarations, compareItems, shapeOf, type DriftFinding, type ItemShape, type ShapeSource, type StageManifest } from '../shared/ops/drift';
+import { buildManifest } from '../shared/ops/manifest';
+
+export interface ConnectAccess {
+  host: string;
+  allowHttp: boolean;
+  /** The token for a stage. */
+  tokenFor(stage: string): string;
+}
+
+export interface StageChecks {
+  stage: string;
+  checks: ReferenceCheck[];
+}
+
+export interface SecretsCheckReport {
+  stages: StageChecks[];
+  /** Present with a comparison. */
+  drift?: DriftFinding[];
+  ok: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Resolves every reference of each stage and, for two stages, compares them. */
+export async function runSecretsCheck(
+  stages: readonly StageManifest[],
+  access: ConnectAccess,
+  deadline: number = Date.now() + DEFAULT_TIMEOUT_MS,
+): Promise<SecretsCheckReport> {
+  const checked = await Promise.all(
+    stages.map(async ({ stage, manifest }) => {
+      const resolver = new ConnectResolver({ host: access.host, allowHttp: access.allowHttp, token: access.tokenFor(stage) });
+      return { stage, checks: await checkReferences(resolver, manifest, deadline) };
+    }),
+  );
+  const drift = stages.length === 2 ? await stageDrift(stages[0]!, stages[1]!, access, deadline) : undefined;
+  const ok = checked.every(({ checks }) => checks.every((check) => check.ok)) && (drift?.length ?? 0) === 0;
+  return { stages: checked, ...(drift ? { drift } : {}), ok };
+}
+
+async function stageDrift(a: StageManifest, b: StageManifest, access: ConnectAccess, deadline: number): Promise<DriftFinding[]> {
+  return [...compareDeclarations(a, b), ...(await compareItems(a, b, connectShapes(access, deadline)))];
+}
+
+/** Item shapes read over Connect, one read per item. */
+export function connectShapes(access: ConnectAccess, deadline: number): ShapeSource {
+  const cache = new Map<string, Promise<ItemShape | ConnectError>>();
+  return {
+    itemShape(stage, vault, item) {
+      const key = `${stage}\0${vault}\0${item}`.toLowerCase();
+      let shape = cache.get(key);
+      if (!shape) {
+        const client = new OpsConnectClient({ host: access.host, allowHttp: access.allowHttp, token: access.tokenFor(stage) });
+        shape = client
+          .locate(vault, item, deadline)
+          .then((address) => client.getItem(address, deadline))
+          .then(shapeOf, (error: unknown) => normaliseConnectError(error));
+        cache.set(key, shape);
+      }
+      return shape;
+    },
+  };
+}
+
+/** The report as plain-text tables. */
+export function formatReport(report: SecretsCheckReport): string {
+  const lines: string[] = [];
+  const referenceRows = report.stages.flatMap(({ stage, checks }) =>
+    checks.map((check) => [stage, check.functionName, check.name, check.reference, check.ok ? 'ok' : `FAIL ${check.code}: ${check.detail ?? ''}`.trim()]),
+  );
+  lines.push('References', ...table(['STAGE', 'FUNCTION', 'NAME', 'REFERENCE', 'STATUS'], referenceRows));
+  if (report.drift) {
+    const [first, second] = report.stages;
+    lines.push('', `Drift between ${first?.stage} and ${second?.stage}`);
+    if (report.drift.length === 0) lines.push('none: same secret names per function, same field labels and types');
+    else {
+      const rows = report.drift.map((finding) => [finding.kind, finding.stage, finding.functionName, finding.name ?? '', finding.item ?? '', finding.field ?? '', finding.detail]);
+      lines.push(...table(['DRIFT', 'STAGE', 'FUNCTION', 'NAME', 'ITEM', 'FIELD', 'DETAIL'], rows));
+    }
+  }
+  const unresolved = report.stages.reduce((sum, { checks }) => sum + checks.filter((check) => !check.ok).length, 0);
+  const total = report.stages.reduce((sum, { checks }) => sum + checks.length, 0);
+  lines.push('', report.ok ? `OK: ${total} references resolved${report.drift ? ', no drift' : ''}` : `FAILED: ${unresolved} of ${total} references unresolved${report.drift ? `, ${report.drift.length} drift finding(s)` : ''}`);
+  return lines.join('\n');
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const format = (row: string[]): string => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+  return [format(header), ...rows.map(format)];
+}
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** The command line: parses arguments and environment, runs the check, prints, returns the exit status. */
+export async function main(argv: readonly string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
+  let stage: StageName;
+  let compare: StageName | undefined;
+  try {
+    ({ stage, compare } = parseCliArgs(argv));
+  } catch (error) {
+    io.err(`${(error as Error).message}\nusage: npm run secrets:check -- --stage <${STAGE_NAMES.join('|')}> [--compare <stage>]`);
+    return 2;
+  }
+  const host = env['OP_CONNECT_HOST'];
+  const missingToken = [stage, ...(compare ? [compare] : [])].find((name) => !tokenFromEnv(env, name));
+  if (!host || missingToken) {
+    io.err(!host ? 'OP_CONNECT_HOST is not set' : `no Connect token for ${missingToken}: set OP_CONNECT_TOKEN (or OP_CONNECT_TOKEN_${missingToken!.toUpperCase()})`);
+    return 2;
+  }
+  const access: ConnectAccess = {
+    host,
+    allowHttp: /^(true|1)$/i.test(env['OP_CONNECT_ALLOW_HTTP']?.trim() ?? ''),
+    tokenFor: (name) => tokenFromEnv(env, name)!,
+  };
+  const stages = [stage, ...(compare ? [compare] : [])].map((name) => ({ stage: name, manifest: buildManifest(stageConfig(name).functions) }));
+  try {
+    const report = await runSecretsCheck(stages, access);
+    io.out(formatReport(report));
+    return report.ok ? 0 : 1;
+  } catch (error) {
+    // Configuration errors (an insecure host, say) carry codes and messages without values.
+    const failure = error instanceof ConnectError ? `${error.code}: ${error.message}` : (error as Error).message;
+    io.err(`secrets:check failed: ${failure}`);
+    return 2;
+  }
+}
+
+function tokenFromEnv(env: Record<string, string | undefined>, stage: string): string | undefined {
+  return env[`OP_CONNECT_TOKEN_${stage.toUpperCase()}`] || env['OP_CONNECT_TOKEN'] || undefined;
+}
+
+function parseCliArgs(argv: readonly string[]): { stage: StageName; compare?: StageName } {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { stage: { type: 'string' }, compare: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (!isStageName(values.stage)) throw new Error(`--stage must be one of ${STAGE_NAMES.join(', ')}`);
+  if (values.compare !== undefined && !isStageName(values.compare)) throw new Error(`--compare must be one of ${STAGE_NAMES.join(', ')}`);
+  if (values.compare === values.stage) throw new Error('--compare must name another stage');
+  return { stage: values.stage, ...(values.compare ? { compare: values.compare } : {}) };
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2), process.env, {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stageConfig } from '../../../infra/config';
+import { DEMO_SEED_FILE, startConnectServer, type ConnectSeed, type LocalConnect } from '../../../local/connect/server';
+import { formatReport, main, runSecretsCheck, type ConnectAccess } from '../../../local/secrets-check';
+import { buildManifest } from '../../../shared/ops/manifest';
+
+const ROOT = resolve(__dirname, '../../..');
+const demoSeed = (): ConnectSeed => JSON.parse(readFileSync(DEMO_SEED_FILE, 'utf8')) as ConnectSeed;
+
+/** The demo vaults with prod's payments-api lacking `hostname` and prod lacking webhook-github. */
+function driftedSeed(): ConnectSeed {
+  const seed = demoSeed();
+  const prod = seed.vaults.find((vault) => vault.name === 'op-lambda-prod')!;
+  prod.items = prod.items.filter((item) => item.title !== 'webhook-github');
+  const payments = prod.items.find((item) => item.title === 'payments-api')!;
+  payments.fields = payments.fields.filter((field) => field.label !== 'hostname');
+  return seed;
+}
+
+/** Every field value of the seed: none may appear in anything the check prints. */
+function seededValues(seed: ConnectSeed): string[] {
+  return seed.vaults.flatMap((vault) => vault.items.flatMap((item) => item.fields.map((field) => field.value ?? ''))).filter((value) => value.length >= 6);
+}
+
+const stages = (): { stage: string; manifest: ReturnType<typeof buildManifest> }[] =>
+  (['staging', 'prod'] as const).map((stage) => ({ stage, manifest: buildManifest(stageConfig(stage).functions) }));
+
+let connect: LocalConnect | undefined;
+
+afterEach(async () => {
+  await connect?.close();
+  connect = undefined;
+});
+
+function accessTo(server: LocalConnect): ConnectAccess {
+  return { host: server.url, allowHttp: false, tokenFor: () => server.tokens['dev-read']! };
+}
+
+describe('secrets:check', () => {
+  it('passes a clean staging/prod pair', async () => {
+    connect = await startConnectServer({ port: 0, seed: demoSeed() });
+    const report = await runSecretsCheck(stages(), accessTo(connect));
+    expect(report.ok).toBe(true);
+    expect(report.drift).toEqual([]);
+    expect(report.stages.map(({ checks }) => checks.length)).toEqual([6, 6]);
+  });
+
+  it('reports a missing item and a missing field, without printing a value', async () => {
+    const seed = driftedSeed();
+    connect = await startConnectServer({ port: 0, seed });
+    const report = await runSecretsCheck(stages(), accessTo(connect));
+    expect(report.ok).toBe(false);
+
+    const prodFailures = report.stages[1]!.checks.filter((check) => !check.ok);
+    expect(prodFailures.map((check) => [check.name, check.code])).toEqual([
+      ['WEBHOOK_GITHUB_CURRENT', 'NOT_FOUND'],
+      ['WEBHOOK_GITHUB_PREVIOUS', 'NOT_FOUND'],
+    ]);
+    expect(report.stages[0]!.checks.every((check) => check.ok)).toBe(true);
+    expect(report.drift).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'missing-item', stage: 'prod', functionName: 'webhooks', item: 'op-lambda-prod/webhook-github' }),
+        expect.objectContaining({ kind: 'missing-field', stage: 'prod', functionName: 'payments', item: 'op-lambda-prod/payments-api', field: 'hostname' }),
+      ]),
+    );
+    expect(report.drift).toHaveLength(2);
+
+    const printed = formatReport(report) + JSON.stringify(report);
+    expect(printed).toContain('missing-field');
+    for (const value of seededValues(seed)) expect(printed).not.toContain(value);
+  });
+
+  it('reports a secret name declared by one stage only', async () => {
+    connect = await startConnectServer({ port: 0, seed: demoSeed() });
+    const [staging, prod] = stages();
+    const extended = { stage: 'prod', manifest: { ...prod!.manifest, payments: { ...prod!.manifest['payments'], PAYMENTS_WEBHOOK: 'op://op-lambda-prod/payments-api/credential' } } };
+    const report = await runSecretsCheck([staging!, extended], accessTo(connect));
+    expect(report.drift).toEqual([expect.objectContaining({ kind: 'missing-secret', stage: 'staging', functionName: 'payments', name: 'PAYMENTS_WEBHOOK' })]);
+    expect(report.ok).toBe(false);
+  });
+
+  it('refuses to run without a stage or a Connect host', async () => {
+    const errors: string[] = [];
+    const io = { out: () => undefined, err: (text: string) => errors.push(text) };
+    expect(await main([], {}, io)).toBe(2);
+    expect(await main(['--stage', 'staging'], { OP_CONNECT_TOKEN: 't' }, io)).toBe(2);
+    expect(await main(['--stage', 'staging', '--compare', 'staging'], {}, io)).toBe(2);
+    expect(errors.join('\n')).toMatch(/--stage must be one of staging, prod[\s\S]*OP_CONNECT_HOST is not set[\s\S]*--compare must name another stage/);
+  });
+});
+
+describe('secrets:check as a command', () => {
+  let directory: string;
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), 'secrets-check-'));
+  });
+
+  afterAll(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'local/secrets-check.ts', ...args], {
+        cwd: ROOT,
+        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout, stderr }));
+    });
+  }
+
+  it('exits 1 on drift with a readable table, and 0 on a clean pair', async () => {
+    const seed = driftedSeed();
+    writeFileSync(join(directory, 'seed.json'), JSON.stringify(seed));
+    connect = await startConnectServer({ port: 0, seedFile: join(directory, 'seed.json') });
+    const env = { OP_CONNECT_HOST: connect.url, OP_CONNECT_TOKEN: connect.tokens['dev-read']! };
+
+    const drifted = await runCli(['--stage', 'staging', '--compare', 'prod'], env);
+    expect(drifted.stderr).toBe('');
+    expect(drifted.code).toBe(1);
+    expect(drifted.stdout).toMatch(/^prod\s+webhooks\s+WEBHOOK_GITHUB_CURRENT\s+op:\/\/op-lambda-prod\/webhook-github\/current\s+FAIL NOT_FOUND/m);
+    expect(drifted.stdout).toMatch(/^missing-field\s+prod\s+payments\s+PAYMENTS_API_KEY\s+op-lambda-prod\/payments-api\s+hostname/m);
+    for (const value of [...seededValues(seed), env.OP_CONNECT_TOKEN]) expect(drifted.stdout + drifted.stderr).not.toContain(value);
+
+    const stagingOnly = await runCli(['--stage', 'staging'], env);
+    expect(stagingOnly.code).toBe(0);
+    expect(stagingOnly.stdout).toContain('OK: 6 references resolved');
+
+    await connect.close();
+    connect = await startConnectServer({ port: 0, seed: demoSeed() });
+    const clean = await runCli(['--stage', 'staging', '--compare', 'prod'], { OP_CONNECT_HOST: connect.url, OP_CONNECT_TOKEN: connect.tokens['dev-read']! });
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain('OK: 12 references resolved, no drift');
+  }, 60_000);
+});
