@@ -1,0 +1,425 @@
+/**
+ * The per-container secret cache, keyed by reference (`SecretReference.key`).
+ *
+ * - Values live for the container's lifetime unless `ttlMs` is set; past `ttlMs` a value is still
+ *   served while a refresh runs in the background of the invocation that noticed it (refresh-ahead;
+ *   no timers, so nothing runs while the container is frozen).
+ * - A refresh that fails transiently keeps the last good value for up to `maxStaleMs` past `ttlMs`
+ *   (stale-if-error). A permanent failure drops it: revocation wins.
+ * - Failures are remembered only for their backoff (`failureBackoffMs`, doubling up to
+ *   `maxFailureBackoffMs`, or the server's Retry-After), so a bad reference costs one request per
+ *   backoff instead of one per invocation, and a failed prefetch never outlives its backoff.
+ * - Concurrent misses share one fetch (single flight); every wait is bounded by a deadline.
+ *
+ * The cache knows nothing of HTTP: it calls a `SecretFetcher`, which the middleware backs with the
+ * Connect resolver and tests back with an in-process fake.
+ */
+import { ConnectError } from './errors';
+import type { SecretReference } from './reference';
+
+/** One resolved secret, as a fetcher returns it. */
+export interface FetchedSecret {
+  readonly value: string;
+  readonly itemVersion?: number;
+}
+
+/** What a fetch produced, keyed by `SecretReference.key`: every reference lands in one of the maps. */
+export interface FetchOutcome {
+  readonly values: ReadonlyMap<string, FetchedSecret>;
+  readonly errors: ReadonlyMap<string, ConnectError>;
+}
+
+/** Resolves references before `deadline` (epoch ms). Should not reject; a rejection fails every reference. */
+export type SecretFetcher = (references: readonly SecretReference[], deadline: number) => Promise<FetchOutcome>;
+
+export interface CacheRequest {
+  readonly reference: SecretReference;
+  /** Optional secrets wait out the backoff of any failure; required ones retry transient failures at once. */
+  readonly optional?: boolean;
+}
+
+export type CacheResult =
+  | {
+      readonly ok: true;
+      readonly value: string;
+      readonly itemVersion?: number;
+      readonly fetchedAt: number;
+      /** Served without waiting for a fetch. */
+      readonly fromCache: boolean;
+    }
+  | {
+      readonly ok: false;
+      readonly error: ConnectError;
+      /** How long callers should wait before trying again (0: at once). */
+      readonly retryAfterMs: number;
+    };
+
+/** What happened to a cached reference; for audit events and metrics. Never carries a value. */
+export interface CacheListener {
+  /** A refresh replaced an existing value. */
+  refreshed?(reference: SecretReference, info: { previousItemVersion?: number; itemVersion?: number; changed: boolean }): void;
+  /** A refresh failed transiently and the last good value is kept. */
+  stale?(reference: SecretReference, info: { ageMs: number; error: ConnectError }): void;
+  /** A fetch failed for this reference. */
+  failed?(reference: SecretReference, info: { error: ConnectError; servingStale: boolean; retryAfterMs: number }): void;
+}
+
+export interface SecretCacheOptions {
+  readonly fetch: SecretFetcher;
+  /**
+   * Age after which a value is refreshed in the background while still being served.
+   * @default Infinity (the container's lifetime)
+   */
+  readonly ttlMs?: number;
+  /**
+   * How long past `ttlMs` a value may still be served while refreshes fail transiently.
+   * @default Infinity
+   */
+  readonly maxStaleMs?: number;
+  /**
+   * How long a failure is remembered before the next request; doubles with each consecutive failure.
+   * @default 1000
+   */
+  readonly failureBackoffMs?: number;
+  /** @default 60000 */
+  readonly maxFailureBackoffMs?: number;
+  /** Epoch milliseconds. @default Date.now */
+  readonly clock?: () => number;
+  readonly listener?: CacheListener;
+}
+
+/** The cache's view of a set of references, for a no-work fast path. */
+export interface CacheSnapshot {
+  /** Equals `SecretCache.version` while nothing changed. */
+  readonly version: number;
+  /** The snapshot answers for every request until this epoch ms (exclusive). */
+  readonly validUntil: number;
+  /** Usable value per reference key (undefined when there is none). */
+  readonly values: ReadonlyMap<string, string | undefined>;
+}
+
+export interface SecretState {
+  readonly ready: boolean;
+  readonly itemVersion?: number;
+  readonly ageMs?: number;
+}
+
+/** A flight still unsettled this long after its deadline was lost (e.g. frozen mid-request): start afresh. */
+const ABANDONED_FLIGHT_GRACE_MS = 1000;
+
+interface Flight {
+  readonly seq: number;
+  readonly deadline: number;
+  settled: boolean;
+  done: Promise<void>;
+}
+
+interface Failure {
+  readonly error: ConnectError;
+  readonly consecutive: number;
+  /** No background refresh, and no fetch for optional or permanent failures, before this. */
+  readonly backoffUntil: number;
+  /** No fetch at all before this (the server's Retry-After). */
+  readonly serverRetryAt: number;
+}
+
+class Entry {
+  value?: string;
+  itemVersion?: number;
+  fetchedAt = 0;
+  failure?: Failure;
+  flight?: Flight;
+  forced?: Flight;
+  /** Sequence number of the newest fetch whose outcome was applied; older outcomes are ignored. */
+  appliedSeq = 0;
+
+  constructor(readonly reference: SecretReference) {}
+}
+
+type Decision = 'fresh' | 'stale' | 'held' | 'join' | 'fetch';
+
+export class SecretCache {
+  private readonly fetcher: SecretFetcher;
+  private readonly ttlMs: number;
+  private readonly maxStaleMs: number;
+  private readonly failureBackoffMs: number;
+  private readonly maxFailureBackoffMs: number;
+  private readonly clock: () => number;
+  private readonly listener: CacheListener;
+  private readonly entries = new Map<string, Entry>();
+  private seq = 0;
+  /** Changes whenever any entry changes; lets callers reuse a snapshot without looking at entries. */
+  version = 0;
+
+  constructor(options: SecretCacheOptions) {
+    this.fetcher = options.fetch;
+    this.ttlMs = positive('ttlMs', options.ttlMs ?? Infinity);
+    this.maxStaleMs = nonNegative('maxStaleMs', options.maxStaleMs ?? Infinity);
+    this.failureBackoffMs = positive('failureBackoffMs', options.failureBackoffMs ?? 1000);
+    this.maxFailureBackoffMs = positive('maxFailureBackoffMs', options.maxFailureBackoffMs ?? 60_000);
+    if (this.maxFailureBackoffMs < this.failureBackoffMs) {
+      throw new RangeError('maxFailureBackoffMs must not be less than failureBackoffMs');
+    }
+    this.clock = options.clock ?? Date.now;
+    this.listener = options.listener ?? {};
+  }
+
+  /**
+   * Values for `requests`: cached ones at once (starting background refreshes for soft-expired
+   * ones), missing or expired ones fetched (one fetch for all of them, joined by concurrent
+   * callers) and awaited until `deadline` at most.
+   */
+  async get(requests: readonly CacheRequest[], deadline: number): Promise<Map<string, CacheResult>> {
+    const now = this.clock();
+    const results = new Map<string, CacheResult>();
+    const waiting: Entry[] = [];
+    const toFetch: Entry[] = [];
+    const toRefresh: Entry[] = [];
+    for (const { reference, optional = false } of requests) {
+      const entry = this.entry(reference);
+      const decision = this.decide(entry, optional, now);
+      if (decision === 'fresh' || decision === 'stale') {
+        results.set(reference.key, this.hit(entry, true));
+        if (decision === 'stale' && this.mayRefresh(entry, now)) toRefresh.push(entry);
+      } else if (decision === 'held') {
+        results.set(reference.key, this.miss(entry, now));
+      } else {
+        waiting.push(entry);
+        if (decision === 'fetch') toFetch.push(entry);
+      }
+    }
+    if (toRefresh.length > 0) this.startFlight(toRefresh, deadline);
+    if (toFetch.length > 0) this.startFlight(toFetch, deadline);
+    if (waiting.length > 0) {
+      const flights = waiting.map((entry) => entry.flight!);
+      await untilDeadline(Promise.all(flights.map((flight) => flight.done)), deadline, this.clock);
+      const after = this.clock();
+      waiting.forEach((entry, index) => results.set(entry.reference.key, this.settle(entry, flights[index]!, after)));
+    }
+    return results;
+  }
+
+  /** Starts fetching what `get` would fetch, without waiting (for INIT). */
+  prefetch(requests: readonly CacheRequest[], deadline: number): void {
+    const now = this.clock();
+    const toFetch = requests
+      .map(({ reference, optional = false }) => ({ entry: this.entry(reference), optional }))
+      .filter(({ entry, optional }) => this.decide(entry, optional, now) === 'fetch')
+      .map(({ entry }) => entry);
+    if (toFetch.length > 0) this.startFlight(toFetch, deadline);
+  }
+
+  /**
+   * Fetches one reference now, whatever its age (after a downstream 401, say). Concurrent calls
+   * share one fetch; a permanent failure still in its backoff answers without a request.
+   */
+  async refresh(reference: SecretReference, deadline: number): Promise<CacheResult> {
+    const now = this.clock();
+    const entry = this.entry(reference);
+    if (entry.failure && !entry.failure.error.retryable && now < entry.failure.backoffUntil) return this.miss(entry, now);
+    const joinable = entry.forced && this.isLive(entry.forced, now) ? entry.forced : undefined;
+    const flight = joinable ?? this.startFlight([entry], deadline, true);
+    await untilDeadline(flight.done, deadline, this.clock);
+    const after = this.clock();
+    if (flight.settled && entry.failure) return this.miss(entry, after);
+    return this.settle(entry, flight, after);
+  }
+
+  /** Usable values for `requests` and how long that answer holds (see CacheSnapshot). */
+  snapshot(requests: readonly CacheRequest[]): CacheSnapshot {
+    const now = this.clock();
+    const values = new Map<string, string | undefined>();
+    let validUntil = Infinity;
+    for (const { reference, optional = false } of requests) {
+      const entry = this.entries.get(reference.key);
+      const usable = entry !== undefined && this.isUsable(entry, now);
+      values.set(reference.key, usable ? entry.value : undefined);
+      validUntil = Math.min(validUntil, usable ? entry.fetchedAt + this.ttlMs : this.missingUntil(entry, optional, now));
+    }
+    return { version: this.version, validUntil, values };
+  }
+
+  /** Readiness and age of one reference; never its value. */
+  state(key: string): SecretState {
+    const entry = this.entries.get(key);
+    const now = this.clock();
+    if (!entry || !this.isUsable(entry, now)) return { ready: false };
+    return { ready: true, itemVersion: entry.itemVersion, ageMs: now - entry.fetchedAt };
+  }
+
+  /** Forgets every value and failure. Fetches in flight land nowhere. */
+  clear(): void {
+    this.entries.clear();
+    this.version++;
+  }
+
+  private entry(reference: SecretReference): Entry {
+    let entry = this.entries.get(reference.key);
+    if (!entry) {
+      entry = new Entry(reference);
+      this.entries.set(reference.key, entry);
+    }
+    return entry;
+  }
+
+  private decide(entry: Entry, optional: boolean, now: number): Decision {
+    if (entry.value !== undefined) {
+      const ageMs = now - entry.fetchedAt;
+      if (ageMs < this.ttlMs) return 'fresh';
+      if (ageMs < this.ttlMs + this.maxStaleMs) return 'stale';
+    }
+    if (entry.flight && this.isLive(entry.flight, now)) return 'join';
+    if (entry.failure && now < holdUntil(entry.failure, optional)) return 'held';
+    return 'fetch';
+  }
+
+  private mayRefresh(entry: Entry, now: number): boolean {
+    const flying = entry.flight !== undefined && this.isLive(entry.flight, now);
+    return !flying && (!entry.failure || now >= entry.failure.backoffUntil);
+  }
+
+  private isLive(flight: Flight, now: number): boolean {
+    return !flight.settled && now <= flight.deadline + ABANDONED_FLIGHT_GRACE_MS;
+  }
+
+  private isUsable(entry: Entry, now: number): entry is Entry & { value: string } {
+    return entry.value !== undefined && now - entry.fetchedAt < this.ttlMs + this.maxStaleMs;
+  }
+
+  private missingUntil(entry: Entry | undefined, optional: boolean, now: number): number {
+    if (!optional || !entry?.failure || (entry.flight && this.isLive(entry.flight, now))) return -Infinity;
+    return entry.failure.backoffUntil;
+  }
+
+  private startFlight(entries: readonly Entry[], deadline: number, forced = false): Flight {
+    const seq = ++this.seq;
+    const references = entries.map((entry) => entry.reference);
+    const flight: Flight = { seq, deadline, settled: false, done: Promise.resolve() };
+    flight.done = this.fetchSafely(references, deadline).then((outcome) => {
+      flight.settled = true;
+      this.apply(entries, outcome, seq);
+    });
+    for (const entry of entries) {
+      entry.flight = flight;
+      if (forced) entry.forced = flight;
+    }
+    return flight;
+  }
+
+  private async fetchSafely(references: readonly SecretReference[], deadline: number): Promise<FetchOutcome> {
+    try {
+      return await this.fetcher(references, deadline);
+    } catch (error) {
+      const failure = error instanceof ConnectError ? error : new ConnectError('NETWORK', 'the resolver failed', { cause: error });
+      return { values: new Map(), errors: new Map(references.map((reference) => [reference.key, failure.forReference(reference.raw)])) };
+    }
+  }
+
+  private apply(entries: readonly Entry[], outcome: FetchOutcome, seq: number): void {
+    const now = this.clock();
+    for (const entry of entries) {
+      if (seq < entry.appliedSeq || this.entries.get(entry.reference.key) !== entry) continue;
+      entry.appliedSeq = seq;
+      const key = entry.reference.key;
+      const fetched = outcome.values.get(key);
+      if (fetched) this.store(entry, fetched, now);
+      else this.recordFailure(entry, outcome.errors.get(key) ?? noResult(entry.reference), now);
+    }
+    this.version++;
+  }
+
+  private store(entry: Entry, fetched: FetchedSecret, now: number): void {
+    const previous = entry.value === undefined ? undefined : { value: entry.value, itemVersion: entry.itemVersion };
+    entry.value = fetched.value;
+    entry.itemVersion = fetched.itemVersion;
+    entry.fetchedAt = now;
+    entry.failure = undefined;
+    if (previous) {
+      this.notify(() =>
+        this.listener.refreshed?.(entry.reference, {
+          previousItemVersion: previous.itemVersion,
+          itemVersion: fetched.itemVersion,
+          changed: previous.value !== fetched.value,
+        }),
+      );
+    }
+  }
+
+  private recordFailure(entry: Entry, error: ConnectError, now: number): void {
+    const consecutive = (entry.failure?.consecutive ?? 0) + 1;
+    const backoffMs = Math.min(this.failureBackoffMs * 2 ** (consecutive - 1), this.maxFailureBackoffMs);
+    const serverWaitMs = error.retryAfterMs ?? 0;
+    entry.failure = {
+      error,
+      consecutive,
+      backoffUntil: now + Math.max(backoffMs, serverWaitMs),
+      serverRetryAt: now + serverWaitMs,
+    };
+    const servingStale = error.retryable && this.isUsable(entry, now);
+    if (!servingStale) {
+      entry.value = undefined;
+      entry.itemVersion = undefined;
+    }
+    const retryAfterMs = holdUntil(entry.failure, false) - now;
+    this.notify(() => this.listener.failed?.(entry.reference, { error, servingStale, retryAfterMs }));
+    if (servingStale) this.notify(() => this.listener.stale?.(entry.reference, { ageMs: now - entry.fetchedAt, error }));
+  }
+
+  private settle(entry: Entry, flight: Flight, now: number): CacheResult {
+    if (this.isUsable(entry, now)) return this.hit(entry, false);
+    if (!flight.settled) {
+      const error = new ConnectError('TIMEOUT', 'the secret was not resolved before the deadline', { reference: entry.reference.raw });
+      return { ok: false, error, retryAfterMs: 0 };
+    }
+    return this.miss(entry, now);
+  }
+
+  private hit(entry: Entry, fromCache: boolean): CacheResult {
+    return { ok: true, value: entry.value!, itemVersion: entry.itemVersion, fetchedAt: entry.fetchedAt, fromCache };
+  }
+
+  private miss(entry: Entry, now: number): CacheResult {
+    const failure = entry.failure ?? { error: noResult(entry.reference), consecutive: 0, backoffUntil: now, serverRetryAt: now };
+    return { ok: false, error: failure.error, retryAfterMs: Math.max(0, holdUntil(failure, false) - now) };
+  }
+
+  /** Listeners report; they must never break the cache. */
+  private notify(report: () => void): void {
+    try {
+      report();
+    } catch {
+      // A failing audit sink is not a reason to fail a secret.
+    }
+  }
+}
+
+function holdUntil(failure: Failure, optional: boolean): number {
+  return optional || !failure.error.retryable ? failure.backoffUntil : failure.serverRetryAt;
+}
+
+function noResult(reference: SecretReference): ConnectError {
+  return new ConnectError('INVALID_RESPONSE', 'the resolver returned no result', { reference: reference.raw });
+}
+
+/** Waits for `work`, or until `deadline` (epoch ms by `clock`), whichever comes first. */
+async function untilDeadline(work: Promise<unknown>, deadline: number, clock: () => number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - clock()));
+  });
+  try {
+    await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!(value > 0)) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}`);
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0)) throw new RangeError(`${name} must be zero or a positive number of milliseconds, got ${value}`);
+  return value;
+}

@@ -1,0 +1,125 @@
+/**
+ * The 1Password Connect token: `OP_CONNECT_TOKEN` (local runs, tests) or, on AWS, the Secrets
+ * Manager secret named by `OP_CONNECT_TOKEN_SECRET_ARN`, read once per container. The secret holds
+ * the bare token or JSON `{"token": "..."}`.
+ *
+ * Concurrent readers share one Secrets Manager call; a failure is never kept, so the next read
+ * tries again; `invalidate()` (after Connect answers 401) forces a fresh read.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Environment } from './declarations';
+import { ConnectError } from './errors';
+
+export interface ConnectTokenSource {
+  /** The token. Rejects with ConnectError `TOKEN_UNAVAILABLE`, whose message never holds a secret. */
+  get(): Promise<string>;
+  /** Forgets a token read from Secrets Manager, so the next `get()` reads it again. */
+  invalidate(): void;
+}
+
+export interface ConnectTokenOptions {
+  /** @default process.env */
+  readonly env?: Environment;
+  /**
+   * The Secrets Manager client, created on first use so local runs never build one.
+   * @default () => new SecretsManagerClient({})
+   */
+  readonly secretsManager?: () => SecretsManagerClient;
+  /**
+   * Upper bound for one Secrets Manager read, retries included.
+   * @default 5000
+   */
+  readonly timeoutMs?: number;
+}
+
+export const TOKEN_ENV = 'OP_CONNECT_TOKEN';
+export const TOKEN_SECRET_ARN_ENV = 'OP_CONNECT_TOKEN_SECRET_ARN';
+
+/**
+ * Where this container gets its Connect token. Throws ConnectError `TOKEN_UNAVAILABLE` when the
+ * environment names no token at all: that is a deployment mistake, best reported at INIT.
+ */
+export function connectTokenSource(options: ConnectTokenOptions = {}): ConnectTokenSource {
+  const env = options.env ?? process.env;
+  const token = env[TOKEN_ENV];
+  if (token) return { get: () => Promise.resolve(token), invalidate: () => undefined };
+  const secretId = env[TOKEN_SECRET_ARN_ENV];
+  if (secretId) {
+    const client = options.secretsManager ?? (() => new SecretsManagerClient({}));
+    return new SecretsManagerTokenSource(secretId, client, options.timeoutMs ?? 5000);
+  }
+  throw new ConnectError('TOKEN_UNAVAILABLE', `no Connect token configured: set ${TOKEN_ENV} or ${TOKEN_SECRET_ARN_ENV}`);
+}
+
+class SecretsManagerTokenSource implements ConnectTokenSource {
+  private client?: SecretsManagerClient;
+  private token?: string;
+  private pending?: Promise<string>;
+
+  constructor(
+    private readonly secretId: string,
+    private readonly createClient: () => SecretsManagerClient,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get(): Promise<string> {
+    if (this.token !== undefined) return Promise.resolve(this.token);
+    this.pending ??= this.read().then(
+      (token) => {
+        this.token = token;
+        this.pending = undefined;
+        return token;
+      },
+      (error: unknown) => {
+        this.pending = undefined;
+        throw error;
+      },
+    );
+    return this.pending;
+  }
+
+  invalidate(): void {
+    this.token = undefined;
+  }
+
+  private async read(): Promise<string> {
+    this.client ??= this.createClient();
+    let secret: string;
+    try {
+      const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }), {
+        abortSignal: AbortSignal.timeout(this.timeoutMs),
+      });
+      secret = output.SecretString ?? (output.SecretBinary ? Buffer.from(output.SecretBinary).toString('utf8') : '');
+    } catch (error) {
+      throw new ConnectError('TOKEN_UNAVAILABLE', `reading the Connect token from Secrets Manager failed (${errorName(error)})`, {
+        cause: error,
+      });
+    }
+    return tokenFrom(secret);
+  }
+}
+
+/**
+ * The token inside a secret string. Parse failures carry no cause: JSON.parse quotes its input
+ * in its message, and the input is the secret.
+ */
+function tokenFrom(secret: string): string {
+  const text = secret.trim();
+  if (!text.startsWith('{')) {
+    if (text) return text;
+    throw new ConnectError('TOKEN_UNAVAILABLE', 'the Connect token secret is empty');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConnectError('TOKEN_UNAVAILABLE', 'the Connect token secret is not valid JSON');
+  }
+  const token = typeof parsed === 'object' && parsed !== null ? (parsed as { token?: unknown }).token : undefined;
+  if (typeof token === 'string' && token.trim()) return token.trim();
+  throw new ConnectError('TOKEN_UNAVAILABLE', 'the Connect token secret is JSON without a non-empty "token" string');
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
