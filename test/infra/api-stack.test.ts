@@ -1,0 +1,250 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { STAGE_NAMES, type StageConfig, type StageName, stageConfig } from '../../infra/config';
+import { defineApp } from '../../infra/define-app';
+import type { ApiStack } from '../../infra/stacks/api-stack';
+import { createTestApp, functionLogicalId, resourcesOfType, type TestApp, validationViolations } from './synth';
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+}
+
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
+  const config: StageConfig = stageConfig(stage);
+  let testApp: TestApp;
+  let stack: ApiStack;
+  let template: Template;
+
+  beforeAll(() => {
+    // One real synthesis (bundling included) per stage, shared by every test below.
+    testApp = createTestApp({ context: { stage } });
+    stack = defineApp(testApp.app);
+    template = Template.fromStack(stack);
+  }, 120_000);
+
+  afterAll(() => testApp.cleanup());
+
+  const functionName = (name: string): string => `op-lambda-${stage}-${name}`;
+  const functionProps = (name: string): Record<string, unknown> =>
+    resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, functionName(name))]!.Properties!;
+
+  it('is named after its stage', () => {
+    expect(stack.stackName).toBe(`OpLambda-${stage}`);
+    expect(stack.node.id).toBe(`OpLambda-${stage}`);
+  });
+
+  it('deploys exactly the functions of the function table', () => {
+    const names = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).map((fn) => fn.Properties?.FunctionName);
+    expect(names.sort()).toEqual(config.functions.map((fn) => functionName(fn.name)).sort());
+  });
+
+  it.each(config.functions.map((fn) => [fn.name, fn] as const))('runs %s on nodejs24.x, arm64, traced, JSON logs', (name) => {
+    expect(functionProps(name)).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON' },
+      Timeout: 10,
+      MemorySize: 512,
+      Handler: 'index.handler',
+    });
+  });
+
+  it.each(config.functions.map((fn) => [fn.name, fn] as const))('gives %s its references, Connect settings and Powertools names', (name, fn) => {
+    const variables = (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
+    for (const [variable, reference] of Object.entries(fn.secrets)) {
+      expect(variable in variables && variables[variable]).toBe(reference);
+      expect(reference.startsWith(`op://${config.vault}/`)).toBe(true);
+    }
+    expect(variables).toMatchObject({
+      ...fn.environment,
+      OP_CONNECT_HOST: config.connect.host,
+      POWERTOOLS_SERVICE_NAME: functionName(name),
+      POWERTOOLS_METRICS_NAMESPACE: 'OpLambda',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    expect(JSON.stringify(variables.OP_CONNECT_TOKEN_SECRET_ARN)).toContain(`:secret:${config.connect.tokenSecretName}`);
+    expect(variables).not.toHaveProperty('OP_CONNECT_TOKEN');
+  });
+
+  it('gives the functions the declared secrets of the design', () => {
+    const secretsOf = (name: string): Record<string, string> => config.functions.find((fn) => fn.name === name)!.secrets;
+    const vault = config.vault;
+    expect(secretsOf('health')).toEqual({ DATABASE_URL: `op://${vault}/database/connection/url` });
+    expect(secretsOf('webhooks')).toEqual({
+      WEBHOOK_STRIPE_CURRENT: `op://${vault}/webhook-stripe/current`,
+      WEBHOOK_STRIPE_PREVIOUS: `op://${vault}/webhook-stripe/previous`,
+      WEBHOOK_GITHUB_CURRENT: `op://${vault}/webhook-github/current`,
+      WEBHOOK_GITHUB_PREVIOUS: `op://${vault}/webhook-github/previous`,
+    });
+    expect(secretsOf('payments')).toEqual({ PAYMENTS_API_KEY: `op://${vault}/payments-api/credential` });
+    expect(config.functions.find((fn) => fn.name === 'payments')!.environment).toHaveProperty('PAYMENTS_API_URL');
+  });
+
+  it('gives each function its own role, without managed policies', () => {
+    const roles = config.functions.map((fn) => JSON.stringify(functionProps(fn.name).Role));
+    expect(new Set(roles).size).toBe(config.functions.length);
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) {
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('lets each function read the one Connect token secret and nothing else', () => {
+    const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'));
+    expect(policies).toHaveLength(config.functions.length);
+    const tokenArn = `:secret:${config.connect.tokenSecretName}-??????`;
+    for (const policy of policies) {
+      const statements = (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement;
+      const secretStatements = statements.filter((s) => [s.Action].flat().some((action) => action.startsWith('secretsmanager:')));
+      expect(secretStatements).toHaveLength(1);
+      expect([secretStatements[0]!.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      const resource = JSON.stringify(secretStatements[0]!.Resource);
+      expect(resource.endsWith(`${tokenArn}"]]}`)).toBe(true);
+      expect(resource).not.toContain('*');
+      for (const statement of statements) {
+        expect([statement.Action].flat().every((action) => !action.includes('*'))).toBe(true);
+        // X-Ray accepts no resource-level permissions: its actions are the only ones allowed on "*".
+        if (JSON.stringify(statement.Resource).includes('*')) expect([statement.Action].flat().sort()).toEqual(XRAY_ACTIONS);
+      }
+      const logStatement = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'))!;
+      expect(logStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/LogGroup/), 'Arn'] });
+    }
+  });
+
+  it('routes each path to its function', () => {
+    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
+    const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
+    const routeKeys = Object.values(routes).map((route) => route.Properties!.RouteKey);
+    expect(routeKeys.sort()).toEqual(['GET /health', 'POST /payments', 'POST /webhooks/{source}']);
+    for (const fn of config.functions) {
+      for (const { method, path } of fn.routes) {
+        const route = Object.values(routes).find((r) => r.Properties!.RouteKey === `${method} ${path}`)!;
+        const target = route.Properties!.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+        const integration = integrations[target['Fn::Join'][1][1].Ref]!;
+        expect(integration.Properties).toMatchObject({
+          IntegrationType: 'AWS_PROXY',
+          PayloadFormatVersion: '2.0',
+          IntegrationUri: { 'Fn::GetAtt': [functionLogicalId(template, functionName(fn.name)), 'Arn'] },
+        });
+      }
+    }
+  });
+
+  it('throttles the default stage and writes JSON access logs', () => {
+    const stages = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Stage'));
+    expect(stages).toHaveLength(1);
+    const props = stages[0]!.Properties! as {
+      StageName: string;
+      AutoDeploy: boolean;
+      DefaultRouteSettings: Record<string, number>;
+      AccessLogSettings: { DestinationArn: unknown; Format: string };
+    };
+    expect(props.StageName).toBe('$default');
+    expect(props.AutoDeploy).toBe(true);
+    expect(props.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: config.throttle.rateLimit,
+      ThrottlingBurstLimit: config.throttle.burstLimit,
+    });
+    expect(props.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AccessLogs/), 'Arn'] });
+    expect(JSON.parse(props.AccessLogSettings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+    });
+  });
+
+  it('keeps function logs (the audit trail) at least a year, and access logs as configured', () => {
+    const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    const functionGroups = config.functions.map((fn) => {
+      const ref = (functionProps(fn.name).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      return logGroups[ref]!;
+    });
+    for (const group of functionGroups) {
+      expect(group.Properties!.RetentionInDays).toBe(config.auditLogRetention);
+      expect(group.Properties!.RetentionInDays as number).toBeGreaterThanOrEqual(RetentionDays.ONE_YEAR);
+      expect(group.DeletionPolicy).toBe('Retain');
+    }
+    const accessLogs = Object.entries(logGroups).find(([id]) => id.startsWith('AccessLogs'))![1];
+    expect(accessLogs.Properties!.RetentionInDays).toBe(config.logRetention);
+  });
+
+  it('alarms on secret failures, stale values and Lambda errors of every function', () => {
+    for (const fn of config.functions) {
+      const service = functionName(fn.name);
+      for (const metricName of ['SecretFailure', 'SecretStaleServed']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'OpLambda',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'service', Value: service }],
+          Statistic: 'Sum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        });
+      }
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(template, service) } }],
+      });
+    }
+    template.resourceCountIs('AWS::CloudWatch::Alarm', config.functions.length * 3);
+  });
+
+  it('notifies nobody when no alarm email is configured', () => {
+    expect(config.alarmEmail).toBeUndefined();
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('defines the "who read which secret" query over every function log group', () => {
+    const queries = Object.values(resourcesOfType(template, 'AWS::Logs::QueryDefinition'));
+    expect(queries).toHaveLength(1);
+    const query = queries[0]!.Properties! as { Name: string; QueryString: string; LogGroupNames: unknown[] };
+    expect(query.Name).toBe(`op-lambda-${stage}/who-read-which-secret`);
+    expect(query.QueryString).toContain('filter event = "secret.access"');
+    for (const field of ['names', 'principal', 'awsRequestId', 'route']) expect(query.QueryString).toContain(field);
+    const functionGroupRefs = config.functions.map((fn) => (functionProps(fn.name).LoggingConfig as { LogGroup: unknown }).LogGroup);
+    expect(query.LogGroupNames).toEqual(functionGroupRefs);
+  });
+
+  it('has a dashboard of fetch latency, cache hits, fetches, failures and stale values per function', () => {
+    const dashboards = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]!.Properties!.DashboardName).toBe(`op-lambda-${stage}`);
+    const body = JSON.stringify(dashboards[0]!.Properties!.DashboardBody);
+    for (const fn of config.functions) expect(body).toContain(functionName(fn.name));
+    for (const metric of ['SecretFetchLatency', 'SecretCacheHit', 'SecretFetch', 'SecretFailure', 'SecretStaleServed']) {
+      expect(body).toContain(`\\"${metric}\\"`);
+    }
+    expect(body).toContain('p99');
+    expect(body).toContain('p50');
+  });
+
+  it('outputs the API URL', () => {
+    template.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+  });
+
+  it('records asset and path metadata for the local emulator', () => {
+    for (const fn of config.functions) {
+      const metadata = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, functionName(fn.name))]!.Metadata!;
+      expect(metadata['aws:asset:path']).toMatch(/^asset\.[0-9a-f]{64}$/);
+      expect(metadata['aws:cdk:path']).toBe(`OpLambda-${stage}/${fn.name[0]!.toUpperCase()}${fn.name.slice(1)}/Function/Resource`);
+    }
+  });
+
+  it('is environment-agnostic without an account and region', () => {
+    expect(stack.environment).toBe('aws://unknown-account/unknown-region');
+  });
+
+  it('passes cdk-nag AwsSolutions with no unacknowledged finding', () => {
+    expect(validationViolations(testApp.app)).toEqual([]);
+  });
+
+  it('protects the prod stack from deletion', () => {
+    expect(stack.terminationProtection).toBe(stage === 'prod');
+  });
+});

@@ -1,0 +1,173 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { type StageConfig, stageConfig } from '../../infra/config';
+import { defineApp } from '../../infra/define-app';
+import { tryParseReference } from '../../shared/secrets/reference';
+import { createTestApp, resourcesOfType, type TestApp, validationViolations } from './synth';
+
+function captureError(body: () => unknown): Error {
+  try {
+    body();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}
+
+const TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:op-lambda/staging/connect-token-AbCdEf';
+
+describe('defineApp', () => {
+  const apps: TestApp[] = [];
+  afterAll(() => apps.forEach((testApp) => testApp.cleanup()));
+
+  /** Construct logic only: bundling skipped. */
+  function appWith(context: Record<string, unknown> = {}): TestApp {
+    const testApp = createTestApp({ context, skipBundling: true });
+    apps.push(testApp);
+    return testApp;
+  }
+
+  function withEnv<T>(variables: Record<string, string | undefined>, body: () => T): T {
+    const saved = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
+    const assign = (values: Record<string, string | undefined>): void => {
+      for (const [name, value] of Object.entries(values)) {
+        if (value === undefined) Reflect.deleteProperty(process.env, name);
+        else process.env[name] = value;
+      }
+    };
+    assign(variables);
+    try {
+      return body();
+    } finally {
+      assign(saved);
+    }
+  }
+
+  const noCliEnvironment = { CDK_DEFAULT_ACCOUNT: undefined, CDK_DEFAULT_REGION: undefined };
+
+  it('builds the staging stack when no stage is given', () => {
+    const stack = withEnv(noCliEnvironment, () => defineApp(appWith().app));
+    expect(stack.stackName).toBe('OpLambda-staging');
+  });
+
+  it('builds the prod stack with -c stage=prod', () => {
+    const stack = withEnv(noCliEnvironment, () => defineApp(appWith({ stage: 'prod' }).app));
+    expect(stack.stackName).toBe('OpLambda-prod');
+    expect(JSON.stringify(Template.fromStack(stack).toJSON())).toContain('op://op-lambda-prod/');
+  });
+
+  it('names the known stages when given an unknown one', () => {
+    expect(() => defineApp(appWith({ stage: 'dev' }).app)).toThrow(
+      'Unknown stage "dev": expected one of staging, prod (select it with -c stage=<name>)',
+    );
+  });
+
+  it('stays environment-agnostic when the CLI knows a region but no account', () => {
+    const stack = withEnv({ CDK_DEFAULT_ACCOUNT: undefined, CDK_DEFAULT_REGION: 'us-east-1' }, () => defineApp(appWith().app));
+    expect(stack.environment).toBe('aws://unknown-account/unknown-region');
+  });
+
+  it('targets the CLI account and region when it knows both', () => {
+    const stack = withEnv({ CDK_DEFAULT_ACCOUNT: '111122223333', CDK_DEFAULT_REGION: 'eu-central-1' }, () =>
+      defineApp(appWith().app),
+    );
+    expect(stack.environment).toBe('aws://111122223333/eu-central-1');
+  });
+
+  it('prefers the account and region of the config', () => {
+    const config: StageConfig = { ...stageConfig('staging'), account: '444455556666', region: 'eu-west-1' };
+    const stack = withEnv({ CDK_DEFAULT_ACCOUNT: '111122223333', CDK_DEFAULT_REGION: 'eu-central-1' }, () =>
+      defineApp(appWith().app, { config }),
+    );
+    expect(stack.environment).toBe('aws://444455556666/eu-west-1');
+  });
+
+  it('fails synth on a bad reference in the function table, naming the construct, the variable and the reference', () => {
+    const base = stageConfig('staging');
+    const badReference = `op://${base.vault}/database//url`;
+    const config: StageConfig = {
+      ...base,
+      functions: base.functions.map((fn) => (fn.name === 'health' ? { ...fn, secrets: { DATABASE_URL: badReference } } : fn)),
+    };
+    const parsed = tryParseReference(badReference);
+    expect(parsed.ok).toBe(false);
+    const attempt = (): unknown => defineApp(appWith().app, { config });
+    expect(attempt).toThrow(`OpLambda-staging/Health: secret DATABASE_URL: ${parsed.ok ? '' : parsed.error.message}`);
+    expect(attempt).toThrow(/at position \d+/);
+  });
+
+  it('fails synth on an invalid environment variable name in the function table', () => {
+    const base = stageConfig('staging');
+    const config: StageConfig = {
+      ...base,
+      functions: base.functions.map((fn) => (fn.name === 'payments' ? { ...fn, environment: { 'PAYMENTS-URL': 'https://x' } } : fn)),
+    };
+    expect(() => defineApp(appWith().app, { config })).toThrow(
+      'OpLambda-staging/Payments: environment variable name "PAYMENTS-URL" is not a valid environment variable name',
+    );
+  });
+
+  it('grants the exact token secret when the config gives its complete ARN', () => {
+    const base = stageConfig('staging');
+    const stack = defineApp(appWith().app, { config: { ...base, connect: { ...base.connect, tokenSecretArn: TOKEN_ARN } } });
+    const template = Template.fromStack(stack);
+    const resources = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties!.PolicyDocument as { Statement: { Action: string[]; Resource: unknown }[] }).Statement.filter((s) =>
+        s.Action.includes('secretsmanager:GetSecretValue'),
+      ).map((s) => s.Resource),
+    );
+    expect(resources).toEqual(base.functions.map(() => TOKEN_ARN));
+    for (const fn of Object.values(resourcesOfType(template, 'AWS::Lambda::Function'))) {
+      expect((fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.OP_CONNECT_TOKEN_SECRET_ARN).toBe(TOKEN_ARN);
+    }
+  });
+
+  it('refuses a token secret name that looks like it carries a Secrets Manager suffix', () => {
+    const base = stageConfig('staging');
+    const config: StageConfig = { ...base, connect: { ...base.connect, tokenSecretName: 'op-lambda/connect-token-AbCdEf' } };
+    expect(() => defineApp(appWith().app, { config })).toThrow(/set connect\.tokenSecretArn to the complete ARN/);
+  });
+
+  describe('with an alarm email', () => {
+    let testApp: TestApp;
+    let template: Template;
+    beforeAll(() => {
+      testApp = appWith();
+      template = Template.fromStack(defineApp(testApp.app, { config: { ...stageConfig('prod'), alarmEmail: 'ops@example.com' } }));
+    });
+
+    it('emails alarms through a KMS-encrypted, TLS-only topic', () => {
+      const topics = resourcesOfType(template, 'AWS::SNS::Topic');
+      expect(Object.keys(topics)).toHaveLength(1);
+      const [topicId, topic] = Object.entries(topics)[0]!;
+      expect(topic.Properties!.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/AlarmTopicKey/), 'Arn'] });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topicId } });
+      template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+      const topicPolicy = JSON.stringify(Object.values(resourcesOfType(template, 'AWS::SNS::TopicPolicy'))[0]!.Properties);
+      expect(topicPolicy).toContain('aws:SecureTransport');
+      for (const alarm of Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))) {
+        expect(alarm.Properties!.AlarmActions).toEqual([{ Ref: topicId }]);
+        expect(alarm.Properties!.OKActions).toEqual([{ Ref: topicId }]);
+      }
+    });
+
+    it('lets CloudWatch use the topic key', () => {
+      const keyPolicy = JSON.stringify(Object.values(resourcesOfType(template, 'AWS::KMS::Key'))[0]!.Properties!.KeyPolicy);
+      expect(keyPolicy).toContain('cloudwatch.amazonaws.com');
+      expect(keyPolicy).toContain('kms:GenerateDataKey*');
+    });
+
+    it('stays clean under cdk-nag', () => {
+      expect(validationViolations(testApp.app)).toEqual([]);
+    });
+  });
+
+  it('runs cdk-nag AwsSolutions over the app: an unacknowledged finding fails synth', () => {
+    const testApp = appWith();
+    const stack = defineApp(testApp.app);
+    new sns.Topic(stack, 'PlainTopic');
+    const failure = captureError(() => testApp.app.synth());
+    expect(failure.message).toContain('AwsSolutions-SNS3');
+    expect(failure.message).toContain('OpLambda-staging/PlainTopic/Resource');
+  });
+});

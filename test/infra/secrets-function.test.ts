@@ -1,0 +1,228 @@
+import { join } from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { SecretsFunction, type SecretsFunctionProps } from '../../infra/constructs/secrets-function';
+import { tryParseReference } from '../../shared/secrets/reference';
+import { createTestApp, PROJECT_ROOT, resourcesOfType, type TestApp } from './synth';
+
+const ENTRY = join(PROJECT_ROOT, 'functions', 'health', 'handler.ts');
+const TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:op-lambda/test/connect-token-AbCdEf';
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+}
+
+function parserMessage(reference: string): string {
+  const result = tryParseReference(reference);
+  if (result.ok) throw new Error(`${reference} unexpectedly parses`);
+  return result.error.message;
+}
+
+describe('SecretsFunction', () => {
+  const apps: TestApp[] = [];
+  afterAll(() => apps.forEach((testApp) => testApp.cleanup()));
+
+  /** A stack with the Connect token secret imported by complete ARN; bundling skipped (code is not under test). */
+  function newStack(): { stack: Stack; tokenSecret: secretsmanager.ISecret } {
+    const testApp = createTestApp({ skipBundling: true });
+    apps.push(testApp);
+    const stack = new Stack(testApp.app, 'Test');
+    const tokenSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', TOKEN_ARN);
+    return { stack, tokenSecret };
+  }
+
+  function create(overrides: Partial<SecretsFunctionProps> = {}, id = 'Fn'): { stack: Stack; fn: SecretsFunction } {
+    const { stack, tokenSecret } = newStack();
+    const fn = new SecretsFunction(stack, id, {
+      entry: ENTRY,
+      secrets: { DATABASE_URL: 'op://vault/database/connection/url' },
+      connect: { host: 'https://connect.example.com', tokenSecret },
+      ...overrides,
+    });
+    return { stack, fn };
+  }
+
+  function variablesOf(stack: Stack): Record<string, unknown> {
+    const functions = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::Lambda::Function'));
+    expect(functions).toHaveLength(1);
+    return (functions[0]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+  }
+
+  function statementsOf(stack: Stack): Statement[] {
+    return Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::IAM::Policy')).flatMap(
+      (policy) => (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement,
+    );
+  }
+
+  describe('with defaults', () => {
+    let stack: Stack;
+    let fn: SecretsFunction;
+    beforeAll(() => ({ stack, fn } = create()));
+
+    it('declares each secret as an environment variable holding its reference', () => {
+      expect(variablesOf(stack)).toMatchObject({
+        DATABASE_URL: 'op://vault/database/connection/url',
+        OP_CONNECT_HOST: 'https://connect.example.com',
+        OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN,
+        POWERTOOLS_SERVICE_NAME: 'Fn',
+        POWERTOOLS_METRICS_NAMESPACE: 'OpLambda',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect(fn.secrets).toEqual({ DATABASE_URL: 'op://vault/database/connection/url' });
+    });
+
+    it('applies the documented defaults', () => {
+      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Timeout: 10,
+        MemorySize: 512,
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
+      Template.fromStack(stack).hasResource('AWS::Logs::LogGroup', {
+        Properties: { RetentionInDays: RetentionDays.ONE_YEAR },
+        DeletionPolicy: 'Retain',
+      });
+    });
+
+    it('grants GetSecretValue on exactly the token secret ARN', () => {
+      const secretStatements = statementsOf(stack).filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+      expect(secretStatements).toEqual([
+        expect.objectContaining({
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+          Resource: TOKEN_ARN,
+        }),
+      ]);
+    });
+
+    it('grants log writing on its own log group only, with no managed policy', () => {
+      const logStatements = statementsOf(stack).filter((s) => [s.Action].flat().some((a) => a.startsWith('logs:')));
+      expect(logStatements).toEqual([
+        expect.objectContaining({
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [stack.getLogicalId(fn.logGroup.node.defaultChild as never), 'Arn'] },
+        }),
+      ]);
+      const roles = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::IAM::Role'));
+      expect(roles).toHaveLength(1);
+      expect(roles[0]!.Properties!.ManagedPolicyArns).toBeUndefined();
+    });
+
+    it('measures its own service in the OpLambda namespace', () => {
+      const metric = fn.metricSecretFailure();
+      expect(metric.namespace).toBe('OpLambda');
+      expect(metric.metricName).toBe('SecretFailure');
+      expect(metric.dimensions).toEqual({ service: 'Fn' });
+      expect(fn.metricSecretFetchLatency().statistic).toBe('p50');
+    });
+  });
+
+  it('takes the service name from the function name', () => {
+    const { stack, fn } = create({ functionName: 'op-lambda-test-health' });
+    expect(fn.serviceName).toBe('op-lambda-test-health');
+    expect(variablesOf(stack).POWERTOOLS_SERVICE_NAME).toBe('op-lambda-test-health');
+  });
+
+  it('honours timeout, memory, retention and handler props', () => {
+    const { stack } = create({
+      timeout: Duration.seconds(20),
+      memorySize: 1024,
+      logRetention: RetentionDays.TWO_YEARS,
+      handler: 'main',
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 20, MemorySize: 1024, Handler: 'index.main' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: RetentionDays.TWO_YEARS });
+  });
+
+  it('treats an op:// environment value as a secret and keeps plain values plain', () => {
+    const { stack, fn } = create({
+      environment: { API_URL: 'https://api.example.com', OTP_CODE: 'op://vault/login/one-time password?attribute=otp' },
+    });
+    expect(fn.secrets).toEqual({
+      DATABASE_URL: 'op://vault/database/connection/url',
+      OTP_CODE: 'op://vault/login/one-time password?attribute=otp',
+    });
+    expect(variablesOf(stack)).toMatchObject({ API_URL: 'https://api.example.com' });
+  });
+
+  it('validates secrets added after construction', () => {
+    const { stack, fn } = create();
+    fn.addSecret('STRIPE_KEY', 'op://payments/stripe/credential');
+    expect(fn.secrets).toHaveProperty('STRIPE_KEY', 'op://payments/stripe/credential');
+    expect(variablesOf(stack)).toHaveProperty('STRIPE_KEY', 'op://payments/stripe/credential');
+    expect(() => fn.addSecret('BROKEN', 'op://payments/stripe')).toThrow(
+      `Test/Fn: secret BROKEN: ${parserMessage('op://payments/stripe')}`,
+    );
+    expect(fn.secrets).not.toHaveProperty('BROKEN');
+    expect(() => fn.addSecret('STRIPE_KEY', 'op://payments/stripe/other')).toThrow('Test/Fn: secret name "STRIPE_KEY" is declared twice');
+    expect(() => fn.addEnvironment('PLAIN-NAME', 'x')).toThrow(/Test\/Fn: environment variable name "PLAIN-NAME" is not a valid/);
+  });
+
+  it('lets other principals read the token secret through grantConnectTokenRead', () => {
+    const { stack, fn } = create();
+    const auditor = new iam.Role(stack, 'Auditor', { assumedBy: new iam.AccountRootPrincipal() });
+    fn.grantConnectTokenRead(auditor);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(auditor.node.defaultChild as never) }],
+      PolicyDocument: {
+        Statement: [{ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Effect: 'Allow', Resource: TOKEN_ARN }],
+      },
+    });
+  });
+
+  describe('rejects at synth', () => {
+    it.each([
+      ['an empty item', 'op://vault//field'],
+      ['a missing prefix', 'postgres://db.example.com/app'],
+      ['a forbidden character', 'op://vault/it&em/field'],
+      ['too many segments', 'op://vault/item/section/field/extra'],
+      ['an unknown attribute', 'op://vault/item/field?attribute=ssh'],
+    ])('a reference with %s, naming the path, the variable, the reference and the position', (_case, reference) => {
+      const attempt = (): unknown => create({ secrets: { DATABASE_URL: reference } }, 'Health');
+      // The same parser as the runtime: its message, prefixed by where the reference was declared.
+      expect(attempt).toThrow(`Test/Health: secret DATABASE_URL: ${parserMessage(reference)}`);
+      expect(attempt).toThrow(`"${reference}"`);
+      expect(attempt).toThrow(/ at position \d+/);
+    });
+
+    it.each([
+      ['1DATABASE', 'is not a valid environment variable name'],
+      ['DATABASE-URL', 'is not a valid environment variable name'],
+      ['D', 'is not a valid environment variable name'],
+      ['_HANDLER', 'is not a valid environment variable name'],
+      ['AWS_REGION', 'is reserved by the Lambda runtime'],
+      ['AWS_LAMBDA_FUNCTION_NAME', 'is reserved by the Lambda runtime'],
+      ['OP_CONNECT_TOKEN', 'is set by SecretsFunction itself'],
+      ['POWERTOOLS_SERVICE_NAME', 'is set by SecretsFunction itself'],
+    ])('a secret named %s', (name, reason) => {
+      expect(() => create({ secrets: { [name]: 'op://vault/item/field' } })).toThrow(`Test/Fn: secret name "${name}" ${reason}`);
+    });
+
+    it('a Connect token put in plain environment', () => {
+      expect(() => create({ environment: { OP_CONNECT_TOKEN: 'eyJhbGciOi' } })).toThrow(
+        'Test/Fn: environment variable name "OP_CONNECT_TOKEN" is set by SecretsFunction itself',
+      );
+    });
+
+    it('a name declared both as environment and as secret', () => {
+      expect(() =>
+        create({ environment: { DATABASE_URL: 'postgres://localhost' }, secrets: { DATABASE_URL: 'op://vault/db/url' } }),
+      ).toThrow('Test/Fn: secret name "DATABASE_URL" is declared twice');
+    });
+
+    it.each(['http://connect.example.com', 'connect.example.com', ''])('a Connect host %j that is not https', (host) => {
+      const { stack, tokenSecret } = newStack();
+      expect(
+        () => new SecretsFunction(stack, 'Fn', { entry: ENTRY, secrets: {}, connect: { host, tokenSecret } }),
+      ).toThrow(`Test/Fn: connect.host ${JSON.stringify(host)} must be an https:// URL`);
+    });
+  });
+});
