@@ -26,7 +26,7 @@ export type EventFields = Readonly<Record<string, string | number | boolean | un
 export interface OpsTelemetry {
   /** One audit event: a JSON line with `event` set to its name. */
   event(name: OpsEventName, fields: EventFields, level?: 'info' | 'warn' | 'error'): void;
-  /** Adds to a count metric (published on flush). */
+  /** Adds to a count metric; published, one datapoint per metric, on flush. */
   count(metric: OpsMetricName, value?: number): void;
   /** Publishes the metrics counted so far. */
   flush(): void;
@@ -36,12 +36,19 @@ export interface OpsTelemetry {
 export function powertoolsTelemetry(serviceName: string): OpsTelemetry {
   const logger = new Logger({ serviceName });
   const metrics = new Metrics({ namespace: OPS_METRICS_NAMESPACE, serviceName });
+  // Summed here: Powertools would publish repeated additions as a list of values, not a total.
+  const counts = new Map<OpsMetricName, number>();
   return {
     event: (name, fields, level = 'info') => logger[level](name, { event: name, ...fields }),
     count: (metric, value = 1) => {
-      metrics.addMetric(metric, MetricUnit.Count, value);
+      counts.set(metric, (counts.get(metric) ?? 0) + value);
     },
-    flush: () => metrics.publishStoredMetrics(),
+    flush: () => {
+      if (counts.size === 0) return;
+      for (const [metric, total] of counts) metrics.addMetric(metric, MetricUnit.Count, total);
+      counts.clear();
+      metrics.publishStoredMetrics();
+    },
   };
 }
 

@@ -1,0 +1,42 @@
+/**
+ * Scheduled secrets canary (EventBridge): resolves every reference that every function of the
+ * stage declares (OP_SECRETS_MANIFEST, written at synth from the stage config) the way those
+ * functions will, and publishes SecretCanaryResolved / SecretCanaryFailed, on which an alarm
+ * fires. Failures are reported, not thrown: a retry would only count them twice.
+ */
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { checkReferences, reportChecks } from '../../shared/ops/canary';
+import { connectLocation, invocationDeadline } from '../../shared/ops/invocation';
+import { MANIFEST_ENV, parseManifest } from '../../shared/ops/manifest';
+import { powertoolsTelemetry } from '../../shared/ops/telemetry';
+import { ConnectResolver } from '../../shared/secrets/connect';
+import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
+
+export interface CanarySummary {
+  checked: number;
+  failed: number;
+}
+
+const telemetry = powertoolsTelemetry(process.env['POWERTOOLS_SERVICE_NAME'] ?? 'canary');
+let tokens: ConnectTokenSource | undefined;
+
+export async function handler(_event?: Partial<ScheduledEvent>, context?: Context): Promise<CanarySummary> {
+  const deadline = invocationDeadline(context);
+  try {
+    const manifest = parseManifest(process.env[MANIFEST_ENV]);
+    tokens ??= connectTokenSource();
+    const source = tokens;
+    const resolver = new ConnectResolver({ ...connectLocation(process.env), token: () => source.get() });
+    const checks = await checkReferences(resolver, manifest, deadline);
+    if (checks.some((check) => check.code === 'UNAUTHORIZED')) source.invalidate();
+    reportChecks(checks, telemetry);
+    return { checked: checks.length, failed: checks.filter((check) => !check.ok).length };
+  } catch (error) {
+    // The canary could not run at all (manifest, host): that is a failed check as far as alarms go.
+    telemetry.count('SecretCanaryFailed');
+    telemetry.event('secret.canary', { outcome: 'failed', error: error instanceof Error ? error.message : 'unknown failure' }, 'error');
+    throw error;
+  } finally {
+    telemetry.flush();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * What every operations handler needs from its environment and its invocation: where Connect is,
+ * which token to use, and when to stop.
+ */
+import type { Context } from 'aws-lambda';
+import type { Environment } from '../secrets/declarations';
+import { TOKEN_ENV, TOKEN_SECRET_ARN_ENV } from '../secrets/token';
+
+/** The read-write Connect token's Secrets Manager secret, given to the rotate function alone. */
+export const WRITE_TOKEN_SECRET_ARN_ENV = 'OP_CONNECT_WRITE_TOKEN_SECRET_ARN';
+
+/** Time kept back from the Lambda timeout to report, flush metrics and return. */
+const RESERVE_MS = 2_000;
+/** Outside Lambda (scripts, tests without a context): a generous bound all the same. */
+const DEFAULT_BUDGET_MS = 60_000;
+
+export interface ConnectLocation {
+  host: string;
+  allowHttp: boolean;
+}
+
+export function connectLocation(env: Environment): ConnectLocation {
+  return { host: env['OP_CONNECT_HOST'] ?? '', allowHttp: /^(true|1)$/i.test(env['OP_CONNECT_ALLOW_HTTP']?.trim() ?? '') };
+}
+
+/** The epoch millisecond by which this invocation's work must be over. */
+export function invocationDeadline(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined, now = Date.now()): number {
+  const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_BUDGET_MS;
+  return now + Math.max(0, remaining - RESERVE_MS);
+}
+
+/**
+ * The environment as the token source should see it for the rotate function: locally the token
+ * in OP_CONNECT_TOKEN (which must then be a read-write token), on AWS the write-token secret.
+ * The read-only token secret is deliberately not consulted: a rotation with it could only fail.
+ */
+export function writeTokenEnvironment(env: Environment): Environment {
+  return { [TOKEN_ENV]: env[TOKEN_ENV], [TOKEN_SECRET_ARN_ENV]: env[WRITE_TOKEN_SECRET_ARN_ENV] };
+}
