@@ -1,4 +1,4 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { STAGE_NAMES, type StageConfig, type StageName, stageConfig } from '../../infra/config';
 import { defineApp } from '../../infra/define-app';
@@ -242,6 +242,12 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
 
   it('passes cdk-nag AwsSolutions with no unacknowledged finding', () => {
     expect(validationViolations(testApp.app)).toEqual([]);
+  });
+
+  it('carries no error or warning annotation', () => {
+    const annotations = Annotations.fromStack(stack);
+    expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+    expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
   });
 
   it('protects the prod stack from deletion', () => {
