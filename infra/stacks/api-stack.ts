@@ -81,7 +81,7 @@ export class ApiStack extends Stack {
       entry: join(PROJECT_ROOT, fn.entry),
       projectRoot: PROJECT_ROOT,
       functionName,
-      description: `op-lambda ${config.stage}: ${fn.routes.map((route) => `${route.method} ${route.path}`).join(', ')}`,
+      description: `op-lambda ${config.stage} ${fn.name}${fn.routes.length ? `: ${fn.routes.map((route) => `${route.method} ${route.path}`).join(', ')}` : ''}`,
       secrets: fn.secrets,
       environment: fn.environment,
       connect: { host: config.connect.host, tokenSecret },
