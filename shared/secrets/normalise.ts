@@ -53,8 +53,8 @@ function classify(error: unknown): ConnectError {
     });
   }
   if (error['isAxiosError'] === true) return fromAxiosError(error);
-  if (typeof error['status'] === 'number' && !(error instanceof Error)) return fromStatusBody(error);
-  if (error instanceof Error) return fromError(error);
+  if (typeof error['status'] === 'number' && !isErrorLike(error)) return fromStatusBody(error);
+  if (isErrorLike(error)) return fromError(error);
   return new ConnectError('NETWORK', 'Connect request failed for an unrecognised reason', {
     cause: new Error('rejection of an object without status'),
   });
@@ -88,24 +88,24 @@ function fromAxiosError(error: Record<string, unknown>): ConnectError {
   return new ConnectError('NETWORK', `Connect could not be reached${code === undefined ? '' : ` (${code})`}`, { cause });
 }
 
-function fromError(error: Error): ConnectError {
+function fromError(error: ErrorLike): ConnectError {
   const code = systemCode(error);
   const cause = sanitisedCause(error, error.name, code);
   if (error.name === 'TimeoutError' || error.name === 'AbortError') {
     return new ConnectError('TIMEOUT', 'Connect request was cut off by its deadline', { cause });
   }
-  if (error instanceof SyntaxError) return new ConnectError('INVALID_RESPONSE', 'Connect answered with a malformed body', { cause });
+  if (error.name === 'SyntaxError') return new ConnectError('INVALID_RESPONSE', 'Connect answered with a malformed body', { cause });
   if (code !== undefined && TIMEOUT_CODES.has(code)) return new ConnectError('TIMEOUT', `Connect request timed out (${code})`, { cause });
   if (code !== undefined && NETWORK_CODES.has(code)) return new ConnectError('NETWORK', `Connect could not be reached (${code})`, { cause });
   // fetch rejects with TypeError("fetch failed" | "terminated") for refused, reset and cut-short bodies.
-  if (error instanceof TypeError && /fetch failed|terminated|socket|network/i.test(error.message)) {
+  if (error.name === 'TypeError' && /fetch failed|terminated|socket|network/i.test(error.message)) {
     return new ConnectError('NETWORK', 'Connect connection failed', { cause });
   }
   return new ConnectError('NETWORK', 'Connect request failed', { cause });
 }
 
 /** The system error code of an error or of the error that caused it (fetch nests them). */
-function systemCode(error: Error): string | undefined {
+function systemCode(error: ErrorLike): string | undefined {
   for (let current: unknown = error, depth = 0; isRecord(current) && depth < 4; current = current['cause'], depth++) {
     if (typeof current['code'] === 'string') return current['code'];
   }
@@ -116,8 +116,22 @@ function systemCode(error: Error): string | undefined {
 function sanitisedCause(error: object, name: string, code: string | undefined): Error {
   const message = 'message' in error && typeof error.message === 'string' ? error.message : 'request failed';
   const cause = new Error(clip(code === undefined ? message : `${message} [${code}]`));
-  cause.name = name;
+  // Non-enumerable, as on any Error: the cause serialises to {}.
+  Object.defineProperty(cause, 'name', { value: name, enumerable: false, writable: true, configurable: true });
   return cause;
+}
+
+interface ErrorLike extends Record<string, unknown> {
+  name: string;
+  message: string;
+}
+
+/**
+ * Errors by shape, not `instanceof`: errors made by Node's internals (fetch's TypeError, an
+ * AbortSignal's DOMException) may come from another realm, where `instanceof Error` is false.
+ */
+function isErrorLike(value: Record<string, unknown>): value is ErrorLike {
+  return value instanceof Error || (typeof value['name'] === 'string' && typeof value['message'] === 'string');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
