@@ -153,11 +153,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<LocalG
   });
   const mounts = buildMounts(model.apis, warnings);
 
+  const recordRequest = (record: GatewayRequestRecord): void => {
+    pushBounded(requests, record, MAX_REQUESTS);
+    options.onRequest?.(record);
+  };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    void serve(req, res, { mounts, functions, accountId }).then((record) => {
-      pushBounded(requests, record, MAX_REQUESTS);
-      options.onRequest?.(record);
-    });
+    void serve(req, res, { mounts, functions, accountId, recordRequest });
   };
   const server = createServer(handle);
   const host = options.host ?? '127.0.0.1';
@@ -237,6 +238,8 @@ interface ServeContext {
   mounts: readonly Mount[];
   functions: ReadonlyMap<string, LocalLambdaFunction>;
   accountId: string;
+  /** Called once per request, just before the response goes out. */
+  recordRequest: (record: GatewayRequestRecord) => void;
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, context: ServeContext): Promise<GatewayRequestRecord> {
@@ -250,9 +253,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, context: ServeCo
     durationMs: 0,
   };
   const answer = (response: MappedResponse): GatewayRequestRecord => {
-    send(res, response, record.requestId);
     record.status = response.statusCode;
     record.durationMs = performance.now() - startedAt;
+    context.recordRequest(record);
+    send(res, response, record.requestId);
     return record;
   };
   try {
@@ -289,7 +293,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, context: ServeCo
     return answer(mapped.response);
   } catch (error) {
     record.gatewayError = (error as Error).message;
-    if (!res.headersSent) return answer(message(500, 'Internal Server Error'));
+    if (!res.headersSent && record.status === 0) return answer(message(500, 'Internal Server Error'));
     res.destroy();
     return record;
   }

@@ -49,6 +49,7 @@ export class LambdaContainer {
   private api: RuntimeApiServer | undefined;
   private waiter: ((signal: Signal) => void) | undefined;
   private exited: Promise<void> = Promise.resolve();
+  private killRequested = false;
 
   constructor(private readonly options: ContainerOptions) {}
 
@@ -82,8 +83,11 @@ export class LambdaContainer {
 
   /** Kills the process (and anything it spawned) and closes the Runtime API. Idempotent. */
   async kill(): Promise<void> {
+    this.killRequested = true;
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) killProcessGroup(child);
+    // An INIT still setting up has no process to wait for: wake it now.
+    if (!child) this.signal({ kind: 'exit', reason: 'signal: killed' });
     await this.exited;
     await this.api?.close();
     this.api = undefined;
@@ -94,8 +98,10 @@ export class LambdaContainer {
     this.currentState = 'initializing';
     const startedAt = performance.now();
     const signal = await this.waitFor(INIT_PHASE_LIMIT_MS + this.timeoutMs, async () => {
-      this.api = await RuntimeApiServer.start(this.runtimeListener());
-      this.spawnRuntime(this.api.address);
+      const api = await RuntimeApiServer.start(this.runtimeListener());
+      if (this.killRequested) return api.close();
+      this.api = api;
+      this.spawnRuntime(api.address);
     });
     const durationMs = performance.now() - startedAt;
     if (signal.kind === 'ready') return { durationMs };
