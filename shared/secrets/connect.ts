@@ -108,6 +108,7 @@ export class ConnectResolver {
 
   /** Resolves every reference it can; per-reference failures land in `errors`, never in a rejection. */
   async resolve(references: readonly SecretReference[], options: ResolveOptions): Promise<ResolveOutcome> {
+    if (Number.isNaN(options.deadline)) throw new TypeError('ResolveOptions.deadline must be epoch milliseconds');
     const outcome: ResolveOutcome = { values: new Map(), errors: new Map() };
     const unique = [...new Map(references.map((reference) => [reference.key, reference])).values()];
     if (unique.length === 0) return outcome;

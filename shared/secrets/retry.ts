@@ -70,7 +70,7 @@ async function attemptOnce<T>(
   const budget = Math.min(policy.attemptTimeoutMs, bounds.deadline - Date.now());
   if (budget <= 0) return { ok: false, error: deadlineError() };
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('attempt timed out', 'TimeoutError')), budget);
+  const timer = setTimeout(() => controller.abort(new DOMException('attempt timed out', 'TimeoutError')), timerDelay(budget));
   const forwardAbort = (): void => controller.abort(bounds.signal?.reason);
   bounds.signal?.addEventListener('abort', forwardAbort, { once: true });
   try {
@@ -108,6 +108,13 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** setTimeout fires at once for delays past 2^31-1 ms (about 24 days): a far deadline must not. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function timerDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), MAX_TIMER_MS);
+}
+
 export function deadlineError(): ConnectError {
   return new ConnectError('TIMEOUT', 'the deadline passed before Connect answered');
 }
@@ -121,7 +128,7 @@ export function withinDeadline<T>(work: Promise<T>, bounds: RetryBounds): Promis
   return new Promise<T>((resolve, reject) => {
     if (bounds.signal?.aborted) return reject(abortedError());
     const onAbort = (): void => finish(() => reject(abortedError()));
-    const timer = setTimeout(() => finish(() => reject(deadlineError())), Math.max(0, bounds.deadline - Date.now()));
+    const timer = setTimeout(() => finish(() => reject(deadlineError())), timerDelay(bounds.deadline - Date.now()));
     const finish = (settle: () => void): void => {
       clearTimeout(timer);
       bounds.signal?.removeEventListener('abort', onAbort);

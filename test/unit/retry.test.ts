@@ -116,3 +116,14 @@ describe('withinDeadline', () => {
     await expect(withinDeadline(never, { deadline: Date.now() + 5_000, signal: AbortSignal.timeout(20) })).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 });
+
+describe('far deadlines', () => {
+  it('a deadline beyond the timer range (or Infinity) does not fire at once', async () => {
+    const slow = new Promise<string>((resolve) => setTimeout(() => resolve('done'), 30));
+    await expect(withinDeadline(slow, { deadline: Infinity })).resolves.toBe('done');
+    const operation = (): Promise<string> => new Promise((resolve) => setTimeout(() => resolve('ok'), 30));
+    await expect(withRetry(operation, policy({ attemptTimeoutMs: 3_000_000_000, maxAttempts: 1 }), { deadline: Date.now() + 3_000_000_000 })).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+});
