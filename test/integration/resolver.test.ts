@@ -265,6 +265,42 @@ describe('request counts', () => {
     expect(outcome.events).toHaveLength(1);
   });
 
+  it('a vault by ID needs no vault index; an item by ID needs no item index', async () => {
+    const stripe = connect.getItem('Payments', 'Stripe');
+    const redis = connect.getItem('Database', 'redis');
+    const outcome = await run(resolver(), [`op://${stripe.vault.id}/Stripe/credential`, `op://Database/${redis.id}/url`]);
+    expect(outcome.errors.size).toBe(0);
+    expect(counts()).toEqual({ vaultIndex: 1, itemIndex: 1, itemGets: 2, total: 4 });
+    expect(connect.countRequests({ path: `/v1/vaults/${stripe.vault.id}/items` })).toBe(1);
+  });
+
+  it('concurrent resolves on one resolver share the index loads', async () => {
+    const shared = resolver();
+    const [first, second] = await Promise.all([run(shared, TEN_BY_NAME.slice(0, 5)), run(shared, TEN_BY_NAME.slice(5))]);
+    expect(first.values.size + second.values.size).toBe(10);
+    expect(counts()).toEqual({ vaultIndex: 1, itemIndex: 2, itemGets: 4, total: 7 });
+  });
+
+  it('reports one fetch event per item GET, with the keys it served, ids, version and attempts', async () => {
+    const outcome = await run(resolver(), TEN_BY_NAME);
+    expect(outcome.events).toHaveLength(4);
+    const stripe = connect.getItem('Payments', 'Stripe');
+    const event = outcome.events.find((candidate) => candidate.itemId === stripe.id)!;
+    expect(event).toMatchObject({ vaultId: stripe.vault.id, itemVersion: stripe.version, attempts: 1, outcome: 'success' });
+    expect([...event.references].sort()).toEqual(TEN_BY_NAME.slice(0, 5).map((reference) => parseReference(reference).key).sort());
+    expect(event.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('an onFetch observer that throws changes nothing', async () => {
+    const outcome = await resolver().resolve([parseReference('op://Database/redis/url')], {
+      deadline: Date.now() + 5_000,
+      onFetch: () => {
+        throw new Error('observer failed');
+      },
+    });
+    expect(outcome.values.size).toBe(1);
+  });
+
   it('caps requests in flight at `concurrency`', async () => {
     const spans: { start: number; end: number }[] = [];
     const observed = await startConnectServer({
