@@ -77,7 +77,10 @@ export interface GatewayRoute {
 }
 
 export interface GatewayFunction {
+  /** Readable name from the construct path (e.g. `Health`): the key for `invoke`, `stats`, `functionEnvironment`. */
   name: string;
+  /** AWS_LAMBDA_FUNCTION_NAME: the template's `FunctionName`, else `name`. */
+  deployedName: string;
   logicalId: string;
   handler: string;
   codePath: string;
@@ -124,6 +127,8 @@ export interface LocalGateway {
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Lambda's synchronous invoke request limit: a bigger event never reaches the function. */
+const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 const MAX_LOG_LINES = 10_000;
 const MAX_REQUESTS = 1_000;
 
@@ -180,7 +185,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<LocalG
     url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
     port,
     routes: model.apis.flatMap((api) => api.routes.map((route) => ({ routeKey: route.routeKey, functionName: route.functionName, stage: api.stageName }))),
-    functions: model.functions.map(({ name, logicalId, handler, codePath, timeoutSeconds, memoryMb }) => ({ name, logicalId, handler, codePath, timeoutSeconds, memoryMb })),
+    functions: model.functions.map(({ name, deployedName, logicalId, handler, codePath, timeoutSeconds, memoryMb }) => ({
+      name, deployedName: deployedName ?? name, logicalId, handler, codePath, timeoutSeconds, memoryMb,
+    })),
     logs,
     requests,
     warnings,
@@ -282,6 +289,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, context: ServeCo
       requestId: record.requestId,
       now: new Date(record.at),
     });
+    if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
+      record.gatewayError = `event larger than Lambda's ${MAX_EVENT_BYTES}-byte invoke payload limit`;
+      return answer(message(413, 'Request Entity Too Large'));
+    }
     const invoke = await context.functions.get(route.functionName)!.invoke(event);
     record.invoke = invoke;
     if (invoke.outcome !== 'success') return answer(message(500, 'Internal Server Error'));

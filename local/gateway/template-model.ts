@@ -72,7 +72,7 @@ export function buildEmulationModel(allStacks: readonly AssemblyStack[], options
   const names = readableNames(functionAddresses);
   const nameOf = (address: ResourceAddress): string => names.get(key(address))!;
   const refOverrides = (stack: AssemblyStack): Map<string, string> => new Map([
-    ...functionAddresses.filter((address) => address.stack === stack).map((address) => [address.logicalId, nameOf(address)] as const),
+    ...functionAddresses.filter((address) => address.stack === stack).map((address) => [address.logicalId, deployedNameOf(address, nameOf(address))] as const),
     ...apiAddresses.filter((address) => address.stack === stack).map((address) => [address.logicalId, apiIdOf(address)] as const),
   ]);
   const context = (stack: AssemblyStack): IntrinsicContext => ({
@@ -110,6 +110,7 @@ export function buildEmulationModel(allStacks: readonly AssemblyStack[], options
     });
     return { ...apiStage(address, context(address.stack)), logicalId: address.logicalId, stackName: address.stack.stackName, name: apiName(address, context(address.stack)), apiId: apiIdOf(address), routes };
   });
+  if (apis.length === 0) warnings.push('no HTTP API (AWS::ApiGatewayV2::Api with ProtocolType HTTP) in the selected stacks: nothing to route');
   return { functions, apis, warnings };
 }
 
@@ -136,15 +137,21 @@ function uniqueAddresses(addresses: ResourceAddress[]): ResourceAddress[] {
   return [...seen.values()];
 }
 
-/** `Stack/Health/Resource` -> `Health`; longer paths, then the stack name, only to break ties. */
+/** Construct ids that say "a function" rather than which one (e.g. a wrapper's inner `Function`). */
+const GENERIC_SEGMENTS = new Set(['Resource', 'Function', 'Handler', 'Lambda', 'Fn', 'Default']);
+
+/**
+ * Readable names from construct paths: `Stack/Health/Resource` and `Stack/Health/Function/Resource`
+ * -> `Health`; longer paths, then the stack name, only to break ties.
+ */
 function readableNames(addresses: readonly ResourceAddress[]): Map<string, string> {
   const candidates = addresses.map((address) => {
     const resource = address.stack.template.Resources![address.logicalId]!;
-    const explicit = resource.Properties?.FunctionName;
     const path = typeof resource.Metadata?.['aws:cdk:path'] === 'string' ? resource.Metadata['aws:cdk:path'] : undefined;
-    const segments = path ? path.split('/').slice(1).filter((segment) => segment !== 'Resource') : [address.logicalId];
-    const short = typeof explicit === 'string' ? explicit : segments.at(-1) ?? address.logicalId;
-    return { address, options: [short, segments.join('-') || address.logicalId, `${address.stack.stackName}-${segments.join('-') || address.logicalId}`] };
+    const segments = path ? path.split('/').slice(1) : [address.logicalId];
+    while (segments.length > 1 && GENERIC_SEGMENTS.has(segments.at(-1)!)) segments.pop();
+    const joined = segments.join('-') || address.logicalId;
+    return { address, options: [segments.at(-1) || address.logicalId, joined, `${address.stack.stackName}-${joined}`] };
   });
   const names = new Map<string, string>();
   for (const { address, options } of candidates) {
@@ -169,8 +176,10 @@ function functionDefinition(address: ResourceAddress, name: string, ctx: Intrins
     return undefined;
   }
   const logging = (resolveIntrinsic(props.LoggingConfig ?? {}, ctx) ?? {}) as Record<string, unknown>;
+  const deployedName = deployedNameOf(address, name);
   const definition: FunctionDefinition = {
     name,
+    ...(deployedName !== name ? { deployedName } : {}),
     logicalId: address.logicalId,
     handler: resolveString(props.Handler, ctx) ?? 'index.handler',
     codePath,
@@ -197,6 +206,12 @@ function environmentOf(props: Record<string, unknown>, ctx: IntrinsicContext, wh
     }
   }
   return environment;
+}
+
+/** The `FunctionName` the template gives (what AWS_LAMBDA_FUNCTION_NAME will be), else the readable name. */
+function deployedNameOf(address: ResourceAddress, readableName: string): string {
+  const explicit = address.stack.template.Resources![address.logicalId]!.Properties?.FunctionName;
+  return typeof explicit === 'string' ? explicit : readableName;
 }
 
 function assetFolder(resource: TemplateResource, assemblyDir: string, cdkOut: string): string | undefined {

@@ -63,7 +63,7 @@ export class LambdaContainer {
 
   get functionArn(): string {
     const { region, accountId, definition } = this.options;
-    return `arn:aws:lambda:${region}:${accountId}:function:${definition.name}`;
+    return `arn:aws:lambda:${region}:${accountId}:function:${definition.deployedName ?? definition.name}`;
   }
 
   async invoke(event: unknown): Promise<InvokeResult> {

@@ -35,15 +35,16 @@ export function buildLambdaEnvironment(input: LambdaEnvironmentInput): Record<st
 
 function platformVariables(input: LambdaEnvironmentInput): Record<string, string> {
   const { definition, region } = input;
+  const deployedName = definition.deployedName ?? definition.name;
   const env: Record<string, string> = {
     AWS_LAMBDA_RUNTIME_API: input.runtimeApi,
     _HANDLER: definition.handler,
     LAMBDA_TASK_ROOT: definition.codePath,
     LAMBDA_RUNTIME_DIR: input.runtimeDir,
-    AWS_LAMBDA_FUNCTION_NAME: definition.name,
+    AWS_LAMBDA_FUNCTION_NAME: deployedName,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memoryMb),
-    AWS_LAMBDA_LOG_GROUP_NAME: definition.logGroupName ?? `/aws/lambda/${definition.name}`,
+    AWS_LAMBDA_LOG_GROUP_NAME: definition.logGroupName ?? `/aws/lambda/${deployedName}`,
     AWS_LAMBDA_LOG_STREAM_NAME: input.logStreamName,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_EXECUTION_ENV: `AWS_Lambda_${definition.runtime}`,

@@ -5,8 +5,13 @@
 
 /** One function as the emulator runs it (read from a synthesized template, or built by hand). */
 export interface FunctionDefinition {
-  /** Readable name; also AWS_LAMBDA_FUNCTION_NAME and the last part of the function ARN. */
+  /** Readable name (e.g. `Health`), used to address the function locally. */
   name: string;
+  /**
+   * The name it has in AWS (the template's `FunctionName`): AWS_LAMBDA_FUNCTION_NAME, the ARN,
+   * the default log group. Defaults to `name`.
+   */
+  deployedName?: string;
   /** Logical id in the template (informational). */
   logicalId: string;
   /** Handler string as Lambda reads it, e.g. `index.handler`. */
@@ -23,7 +28,7 @@ export interface FunctionDefinition {
   logFormat?: string;
   /** `LoggingConfig.ApplicationLogLevel` when the template sets it. */
   applicationLogLevel?: string;
-  /** Log group name; defaults to `/aws/lambda/<name>`. */
+  /** Log group name; defaults to `/aws/lambda/<deployed name>`. */
   logGroupName?: string;
 }
 

@@ -137,14 +137,14 @@ function writeAssembly(root: string): void {
   writeFileSync(join(root, 'asset.fn', 'index.js'), `
     exports.handler = async (event) => {
       if (event.rawPath.endsWith('/malformed')) return { statusCode: 200, body: { not: 'a string' } };
-      return { statusCode: 200, body: JSON.stringify({ routeKey: event.routeKey, rawPath: event.rawPath, stage: event.requestContext.stage, stageVariables: event.stageVariables, table: process.env.TABLE }) };
+      return { statusCode: 200, body: JSON.stringify({ routeKey: event.routeKey, rawPath: event.rawPath, stage: event.requestContext.stage, stageVariables: event.stageVariables, table: process.env.TABLE, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME }) };
     };`);
   const functions = {
     Resources: {
       Shared1234: {
         Type: 'AWS::Lambda::Function',
-        Properties: { Handler: 'index.handler', Runtime: 'nodejs22.x', Environment: { Variables: { TABLE: { 'Fn::ImportValue': 'Data:TableName' } } } },
-        Metadata: { 'aws:cdk:path': 'Functions/Shared/Resource', 'aws:asset:path': 'asset.fn' },
+        Properties: { FunctionName: 'demo-shared', Handler: 'index.handler', Runtime: 'nodejs22.x', Environment: { Variables: { TABLE: { 'Fn::ImportValue': 'Data:TableName' } } } },
+        Metadata: { 'aws:cdk:path': 'Functions/Shared/Function/Resource', 'aws:asset:path': 'asset.fn' },
       },
       Python1234: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'app.handler', Runtime: 'python3.13' }, Metadata: { 'aws:cdk:path': 'Functions/Python/Resource', 'aws:asset:path': 'asset.fn' } },
     },
@@ -196,18 +196,20 @@ describe('a hand-written cloud assembly', () => {
 
   test('the model follows stack exports to the function and explains what it skips', () => {
     const model = buildEmulationModel(readCloudAssembly(root), { region: 'us-east-1', accountId: '000000000000', cdkOut: root, stacks: ['Functions', 'Api'] });
-    expect(model.functions.map((fn) => fn.name)).toEqual(['Shared']);
+    expect(model.functions.map((fn) => [fn.name, fn.deployedName])).toEqual([['Shared', 'demo-shared']]);
     expect(model.functions[0]?.environment).toEqual({ TABLE: 'cursor-table' });
     expect(model.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/Python.*python3\.13 is not emulated/), expect.stringMatching(/GET \/legacy: payload format 1\.0/)]));
     expect(() => buildEmulationModel(readCloudAssembly(root), { region: 'us-east-1', accountId: '000000000000', cdkOut: root, stacks: ['Nope'] })).toThrow(/Nope is not in the cloud assembly/);
     expect(() => readCloudAssembly(join(root, 'missing'))).toThrow(/manifest\.json is missing/);
+    const dataOnly = buildEmulationModel(readCloudAssembly(root), { region: 'us-east-1', accountId: '000000000000', cdkOut: root, stacks: ['Data'] });
+    expect(dataOnly.warnings).toEqual([expect.stringMatching(/no HTTP API/)]);
   });
 
   test('a named stage prefixes the path; rawPath keeps it, routing does not', async () => {
     expect(gateway.routes).toEqual(expect.arrayContaining([{ routeKey: 'GET /health', functionName: 'Shared', stage: 'v1' }]));
     const response = await fetch(`${gateway.url}/v1/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ routeKey: 'GET /health', rawPath: '/v1/health', stage: 'v1', stageVariables: { flavour: 'local' }, table: 'cursor-table' });
+    expect(await response.json()).toEqual({ routeKey: 'GET /health', rawPath: '/v1/health', stage: 'v1', stageVariables: { flavour: 'local' }, table: 'cursor-table', functionName: 'demo-shared' });
     expect((await fetch(`${gateway.url}/health`)).status).toBe(404);
   });
 

@@ -236,9 +236,13 @@ describe('response mapping', () => {
     expect((await send('POST', '/echo')).status).toBe(404);
   });
 
-  test('a body over 10 MB is refused with 413', async () => {
-    const result = await send('POST', '/webhooks/big', { headers: [['Content-Type', 'application/json']], body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) });
-    expect(result.status).toBe(413);
+  test('a body over 10 MB (API Gateway) or an event over 6 MB (Lambda) is refused with 413', async () => {
+    const overGateway = await send('POST', '/webhooks/big', { headers: [['Content-Type', 'application/json']], body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) });
+    expect(overGateway.status).toBe(413);
+    expect(JSON.parse(overGateway.body.toString())).toEqual({ message: 'Request Entity Too Large' });
+    const overLambda = await send('POST', '/webhooks/big', { headers: [['Content-Type', 'application/json']], body: Buffer.alloc(7 * 1024 * 1024, 0x20) });
+    expect(overLambda.status).toBe(413);
+    expect(lastRecord('/webhooks/big').gatewayError).toMatch(/invoke payload limit/);
   });
 });
 
