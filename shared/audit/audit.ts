@@ -1,0 +1,167 @@
+/**
+ * The audit trail of secret use: one JSON line per event on stdout (CloudWatch Logs) and
+ * CloudWatch metrics in Embedded Metric Format.
+ *
+ * Events: `secret.fetch` (one per item fetched from Connect), `secret.refresh`, `secret.stale`,
+ * `secret.failure`, and `secret.access` (one per invocation that read secrets: which names, by
+ * whom). The first four are rare and go through Powertools Logger and Metrics. `secret.access` is
+ * on every warm invocation, where a Powertools log call costs several times the whole middleware,
+ * so it is a pre-assembled line with the same keys as Powertools' that carries its metric
+ * (SecretCacheHit) as embedded EMF.
+ *
+ * Events carry names, references, ids, versions and codes. No value, token or header is ever
+ * passed in, so none can come out.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ConnectError } from '../secrets/errors';
+import { emfCountDirective, METRICS_NAMESPACE, SecretMetric } from './metrics';
+import { principalOf, routeOf } from './principal';
+
+export type AuditEventName = 'secret.fetch' | 'secret.refresh' | 'secret.stale' | 'secret.failure' | 'secret.access';
+
+type Attributes = Record<string, unknown>;
+
+/** The part of a Powertools Logger the audit uses. */
+export interface AuditLogger {
+  info(message: string, attributes: Attributes): void;
+  warn(message: string, attributes: Attributes): void;
+}
+
+/** The part of a Powertools Metrics the audit uses. */
+export interface AuditMetrics {
+  addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
+  publishStoredMetrics(): unknown;
+}
+
+export interface SecretAuditOptions {
+  /**
+   * The `service` field and metric dimension.
+   * @default POWERTOOLS_SERVICE_NAME, else AWS_LAMBDA_FUNCTION_NAME, else 'op-lambda'
+   */
+  readonly serviceName?: string;
+  /** @default new Logger({ serviceName }) */
+  readonly logger?: AuditLogger;
+  /** @default new Metrics({ namespace: 'OpLambda', serviceName }) */
+  readonly metrics?: AuditMetrics;
+  /** Where `secret.access` lines go. @default process.stdout.write */
+  readonly write?: (line: string) => void;
+}
+
+/** One Connect item GET, as the resolver reports it. */
+export interface FetchReport {
+  readonly references: readonly string[];
+  readonly vaultId?: string;
+  readonly itemId?: string;
+  readonly itemVersion?: number;
+  readonly latencyMs: number;
+  readonly attempts: number;
+  readonly outcome: 'success' | 'failure';
+  readonly error?: ConnectError;
+}
+
+/** One invocation's use of secrets. */
+export interface AccessReport {
+  /** The names read, as a JSON array (callers cache it per set of names). */
+  readonly namesJson: string;
+  /** How many of them came from the cache. */
+  readonly cacheHits: number;
+  /** The Lambda event: principal and route come from its request context. */
+  readonly event: unknown;
+  readonly awsRequestId?: string;
+  readonly coldStart: boolean;
+}
+
+const CACHE_HIT_DIRECTIVE = emfCountDirective(SecretMetric.CacheHit);
+
+export class SecretAudit {
+  readonly serviceName: string;
+  private readonly logger: AuditLogger;
+  private readonly metrics: AuditMetrics;
+  private readonly write: (line: string) => void;
+  private readonly accessPrefix: string;
+
+  constructor(options: SecretAuditOptions = {}) {
+    this.serviceName = options.serviceName ?? defaultServiceName();
+    this.logger = options.logger ?? new Logger({ serviceName: this.serviceName });
+    this.metrics = options.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: this.serviceName });
+    this.write = options.write ?? ((line) => process.stdout.write(line));
+    this.accessPrefix = `{"level":"INFO","message":"secret.access","service":${JSON.stringify(this.serviceName)},"event":"secret.access","timestamp":"`;
+  }
+
+  /** `secret.fetch`, with SecretFetch and SecretFetchLatency. */
+  fetched(report: FetchReport, coldStart: boolean): void {
+    const { references, vaultId, itemId, itemVersion, latencyMs, attempts, outcome, error } = report;
+    const fields = { references, vaultId, itemId, itemVersion, latencyMs, attempts, outcome, coldStart, ...errorFields(error) };
+    this.log(outcome === 'success' ? 'info' : 'warn', 'secret.fetch', fields);
+    this.metrics.addMetric(SecretMetric.Fetch, MetricUnit.Count, 1);
+    this.metrics.addMetric(SecretMetric.FetchLatency, MetricUnit.Milliseconds, latencyMs);
+    this.metrics.publishStoredMetrics();
+  }
+
+  /** `secret.refresh`: a cached secret was fetched again. */
+  refreshed(names: readonly string[], reference: string, info: { previousItemVersion?: number; itemVersion?: number; changed: boolean }): void {
+    this.log('info', 'secret.refresh', { names, reference, ...info });
+  }
+
+  /** `secret.stale`, with SecretStaleServed: a refresh failed and the last good value stays. */
+  stale(names: readonly string[], reference: string, info: { ageMs: number; error: ConnectError }): void {
+    this.log('warn', 'secret.stale', { names, reference, ageMs: info.ageMs, ...errorFields(info.error) });
+    this.count(SecretMetric.StaleServed);
+  }
+
+  /** `secret.failure`, with SecretFailure. */
+  failed(names: readonly string[], reference: string, info: { error: ConnectError; servingStale: boolean; retryAfterMs: number }): void {
+    this.log('warn', 'secret.failure', { names, reference, servingStale: info.servingStale, retryAfterMs: info.retryAfterMs, ...errorFields(info.error) });
+    this.count(SecretMetric.Failure);
+  }
+
+  /** `secret.access` with SecretCacheHit: one pre-assembled line. */
+  access(report: AccessReport): void {
+    const now = Date.now();
+    const principal = principalOf(report.event);
+    const line =
+      this.accessPrefix +
+      new Date(now).toISOString() +
+      '","names":' +
+      report.namesJson +
+      ',"principal":' +
+      (principal ? JSON.stringify(principal) : 'null') +
+      ',"route":' +
+      jsonOrNull(routeOf(report.event)) +
+      ',"awsRequestId":' +
+      jsonOrNull(report.awsRequestId) +
+      ',"coldStart":' +
+      report.coldStart +
+      ',"_aws":{"Timestamp":' +
+      now +
+      ',"CloudWatchMetrics":' +
+      CACHE_HIT_DIRECTIVE +
+      '},"SecretCacheHit":' +
+      report.cacheHits +
+      '}\n';
+    this.write(line);
+  }
+
+  private log(level: 'info' | 'warn', event: AuditEventName, fields: Attributes): void {
+    this.logger[level](event, { event, ...fields });
+  }
+
+  private count(metric: string): void {
+    this.metrics.addMetric(metric, MetricUnit.Count, 1);
+    this.metrics.publishStoredMetrics();
+  }
+}
+
+function errorFields(error: ConnectError | undefined): Attributes {
+  if (!error) return {};
+  return { code: error.code, status: error.status, retryable: error.retryable, detail: error.detail };
+}
+
+function jsonOrNull(value: string | undefined): string {
+  return value === undefined ? 'null' : JSON.stringify(value);
+}
+
+function defaultServiceName(): string {
+  return process.env['POWERTOOLS_SERVICE_NAME'] || process.env['AWS_LAMBDA_FUNCTION_NAME'] || 'op-lambda';
+}

@@ -1,0 +1,49 @@
+/**
+ * Problem Details for HTTP APIs (RFC 9457): the one error body shape of op-lambda's HTTP answers.
+ * A problem says what went wrong for the client and nothing about the inside: no secret, no
+ * vault, no host, no stack.
+ */
+import { STATUS_CODES } from 'node:http';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export interface Problem {
+  /** A URI naming the problem type. @default 'about:blank' (the status code says it all) */
+  readonly type?: string;
+  /** Short, human-readable summary. @default the status code's reason phrase */
+  readonly title?: string;
+  readonly status: number;
+  /** Human-readable explanation of this occurrence, safe to show to any client. */
+  readonly detail?: string;
+}
+
+/** An API Gateway proxy result (REST v1 and HTTP API v2 accept the same shape). */
+export interface ProblemResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The response for a problem; `headers` are added (e.g. Retry-After, WWW-Authenticate). */
+export function problemResponse(problem: Problem, headers: Readonly<Record<string, string>> = {}): ProblemResponse {
+  const body = {
+    type: problem.type ?? 'about:blank',
+    title: problem.title ?? STATUS_CODES[problem.status] ?? 'Error',
+    status: problem.status,
+    ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+  };
+  return {
+    statusCode: problem.status,
+    headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** 503 with Retry-After: what a client sees while the secrets its request needs are unavailable. */
+export function secretsUnavailableResponse(retryAfterSeconds: number): ProblemResponse {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return problemResponse(
+    { status: 503, detail: `The service cannot handle this request right now. Retry after ${seconds} second${seconds === 1 ? '' : 's'}.` },
+    { 'Retry-After': String(seconds) },
+  );
+}
