@@ -8,7 +8,7 @@
  * a clipped message: never the original object, so no header, config or body travels on.
  */
 import { ConnectError, type ConnectErrorCode } from './errors';
-import { clip, codeForStatus, parseRetryAfter } from './transport';
+import { clip, codeForStatus, describeStatus, parseRetryAfter } from './transport';
 
 const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
@@ -66,7 +66,7 @@ function fromStatusBody(body: Record<string, unknown>): ConnectError {
   const message = typeof body['message'] === 'string' ? body['message'] : undefined;
   // The SDK reports several vaults or items with one title as a 400 "Found multiple ...".
   const code: ConnectErrorCode = status === 400 && message !== undefined && /multiple/i.test(message) ? 'AMBIGUOUS' : codeForStatus(status);
-  const detail = code === 'AMBIGUOUS' ? 'several vaults or items match the title' : `Connect failed with status ${status}`;
+  const detail = code === 'AMBIGUOUS' ? 'several vaults or items match the title' : describeStatus(status);
   return new ConnectError(code, detail, { status, cause: message === undefined ? undefined : new Error(`Connect said: ${clip(message)}`) });
 }
 
@@ -77,7 +77,7 @@ function fromAxiosError(error: Record<string, unknown>): ConnectError {
     const status = response['status'];
     const headers = isRecord(response['headers']) ? response['headers'] : {};
     const retryAfter = headers['retry-after'];
-    return new ConnectError(codeForStatus(status), `Connect failed with status ${status}`, {
+    return new ConnectError(codeForStatus(status), describeStatus(status), {
       status,
       retryAfterMs: parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined),
       cause,

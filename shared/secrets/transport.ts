@@ -65,7 +65,8 @@ export function codeForStatus(status: number): ConnectErrorCode {
   return 'INVALID_RESPONSE';
 }
 
-function describeStatus(status: number): string {
+/** What a status means for the caller, in words that name neither host nor token. */
+export function describeStatus(status: number): string {
   switch (codeForStatus(status)) {
     case 'UNAUTHORIZED':
       return 'Connect rejected the token (401): it is invalid, expired or lacks permission';
