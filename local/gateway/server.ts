@@ -11,20 +11,24 @@
  * - IAM: no execution role, no credentials in the function's environment (the host's ~/.aws files
  *   are masked), no resource policies; AWS SDK calls fail unless `environment` supplies endpoints
  *   and credentials.
- * - Authorizers: JWT routes only require a `Bearer` token to be present; its claims are decoded
- *   WITHOUT verifying signature, issuer, audience or expiry. Lambda (CUSTOM) and AWS_IAM
+ * - Authorizers: JWT routes only require a readable `Bearer` JWT; its claims are decoded WITHOUT
+ *   verifying signature, issuer, audience, expiry or scopes. Lambda (CUSTOM) and AWS_IAM
  *   authorizers are not run. Claims are offered for any bearer JWT, whatever the route's setting.
- * - Payload format 1.0 (those routes answer 500), REST APIs (ApiGateway v1), WebSocket APIs,
- *   non-Lambda integrations, custom domains, mapping of parameters, CORS preflight handling.
+ * - Payload format 1.0 (those routes answer 500), REST APIs (API Gateway v1), WebSocket APIs,
+ *   non-Lambda integrations, custom domains, parameter mapping, CORS preflight handling, access logs.
  * - Throttling, quotas, the 30 s integration timeout; beyond `maxContainersPerFunction`, invokes
  *   wait for a free container instead of being throttled. Reserved/provisioned concurrency,
- *   SnapStart, the INIT-phase billing rules.
- * - Layers, extensions, container-image functions, runtimes other than Node.js (skipped), the
- *   function's architecture (the host's is used), response streaming, Lambda function URLs,
- *   asynchronous invokes, retries, destinations, DLQs, event source mappings.
+ *   SnapStart, Lambda's INIT-phase rules beyond "10 s, then retried under the function timeout".
+ * - Layers, extensions, container-image functions, runtimes other than Node.js (skipped, with a
+ *   warning), the function's architecture (the host's is used), response streaming, function URLs,
+ *   asynchronous invokes, retries, destinations, DLQs, event source mappings, X-Ray (no daemon).
  * - Isolation: no VPC, no read-only file system, no /tmp size limit, no cgroup memory limit (only
  *   the V8 heap is sized from MemorySize, as Lambda's bootstrap does); the emulator's Node binary
- *   runs every function whatever its `Runtime`.
+ *   runs every function whatever its `Runtime`. Module resolution offers `@aws-sdk/*` through
+ *   NODE_PATH as the managed runtime does, but a cloud assembly inside the project can still
+ *   resolve the project's node_modules by walking up from the asset folder.
+ * - `requestContext.domainName` is the Host header as received (with its port); account id,
+ *   API id and ARNs are fake but stable; intrinsic functions resolve to plausible local strings.
  * - CloudWatch: logs are captured in memory and passed to `onLog`; metrics (EMF) stay log lines.
  */
 import { randomBytes } from 'node:crypto';
