@@ -69,7 +69,7 @@ export interface StartGatewayOptions {
   maxContainersPerFunction?: number;
   /** Every line a function's process prints, plus START/END/REPORT `platform` lines. */
   onLog?: (line: LogLine) => void;
-  /** Every HTTP request, once answered. */
+  /** Every HTTP request, as its response goes out (also kept in `requests`). */
   onRequest?: (record: GatewayRequestRecord) => void;
 }
 
