@@ -10,12 +10,10 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { DynamoCursorStore } from '../../shared/ops/activity-cursor';
 import { DEFAULT_PAGE_SIZE, forwardActivity, formatActivityLine, type ForwardResult } from '../../shared/ops/activity-forwarder';
 import { OpsConnectClient } from '../../shared/ops/connect-client';
+import { ACTIVITY_PAGE_SIZE_ENV, ACTIVITY_TABLE_ENV } from '../../shared/ops/contract';
 import { connectLocation, invocationDeadline } from '../../shared/ops/invocation';
 import { powertoolsTelemetry } from '../../shared/ops/telemetry';
 import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
-
-export const ACTIVITY_TABLE_ENV = 'OP_ACTIVITY_TABLE';
-export const ACTIVITY_PAGE_SIZE_ENV = 'OP_ACTIVITY_PAGE_SIZE';
 
 const telemetry = powertoolsTelemetry(process.env['POWERTOOLS_SERVICE_NAME'] ?? 'activity');
 let tokens: ConnectTokenSource | undefined;

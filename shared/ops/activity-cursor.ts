@@ -13,6 +13,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { CURSOR_TABLE_KEY } from './contract';
 
 export interface ActivityCursor {
   /** Entries of the activity log already claimed, counted from its start. */
@@ -23,8 +24,6 @@ export interface ActivityCursor {
 
 export const START_CURSOR: ActivityCursor = { offset: 0 };
 
-/** The attribute names of the table, also used by the CDK construct. */
-export const CURSOR_TABLE_KEY = 'pk';
 
 export interface CursorStore {
   read(): Promise<ActivityCursor>;

@@ -10,7 +10,6 @@
  * Reads are retried on transient failures within the caller's deadline (the runtime's retry
  * policy); a write is attempted once, and the caller decides what a failed write means.
  */
-import { isLoopback } from '../secrets/connect';
 import { ConnectError } from '../secrets/errors';
 import { normaliseConnectError } from '../secrets/normalise';
 import { looksLikeId } from '../secrets/reference';
@@ -168,6 +167,14 @@ function sameName(a: string | undefined, b: string): boolean {
 
 function isActivityEntry(value: unknown): value is ActivityEntry {
   return typeof value === 'object' && value !== null && typeof (value as { requestId?: unknown }).requestId === 'string';
+}
+
+/**
+ * 127.0.0.0/8, ::1 and localhost, the resolver's rule. Not imported from the resolver's module:
+ * that would bundle the Connect SDK into functions that never use it.
+ */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 /** The host without a trailing slash; plain http only for loopback or when explicitly allowed. */

@@ -5,9 +5,8 @@
 import type { Context } from 'aws-lambda';
 import type { Environment } from '../secrets/declarations';
 import { TOKEN_ENV, TOKEN_SECRET_ARN_ENV } from '../secrets/token';
+import { WRITE_TOKEN_SECRET_ARN_ENV } from './contract';
 
-/** The read-write Connect token's Secrets Manager secret, given to the rotate function alone. */
-export const WRITE_TOKEN_SECRET_ARN_ENV = 'OP_CONNECT_WRITE_TOKEN_SECRET_ARN';
 
 /** Time kept back from the Lambda timeout to report, flush metrics and return. */
 const RESERVE_MS = 2_000;

@@ -4,10 +4,9 @@
  */
 import { normaliseConnectError } from '../secrets/normalise';
 import { RotationError, rotateItem, type RotationConnect, type RotationOptions, type RotationResult, type RotationTarget } from './rotation';
+import { ROTATION_TARGETS_ENV } from './contract';
 import type { OpsMetricName, OpsTelemetry } from './telemetry';
 
-export const ROTATION_TARGETS_ENV = 'OP_ROTATION_TARGETS';
-export const ROTATION_MIN_AGE_ENV = 'OP_ROTATION_MIN_AGE_MS';
 
 export interface RotationFailure {
   target: RotationTarget;

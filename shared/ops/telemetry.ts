@@ -6,20 +6,13 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { OpsMetricName } from './contract';
 
 export const OPS_METRICS_NAMESPACE = 'OpLambda';
 
 export type OpsEventName = 'secret.rotate' | 'secret.canary' | 'activity.forward';
 
-export type OpsMetricName =
-  | 'SecretRotated'
-  | 'SecretRotationSkipped'
-  | 'SecretRotationSuperseded'
-  | 'SecretRotationFailed'
-  | 'SecretCanaryResolved'
-  | 'SecretCanaryFailed'
-  | 'ActivityForwarded'
-  | 'ActivityForwardFailed';
+export type { OpsMetricName };
 
 export type EventFields = Readonly<Record<string, string | number | boolean | undefined>>;
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { CURSOR_TABLE_KEY } from '../../../shared/ops/activity-cursor';
+import { CURSOR_TABLE_KEY } from '../../../shared/ops/contract';
 
 type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
 
