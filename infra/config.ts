@@ -10,6 +10,7 @@ import { Duration } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { formatReference } from '../shared/secrets/reference';
+import type { ActivitySettings, RotationSettings } from './constructs/operations';
 
 export const STAGE_NAMES = ['staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -77,6 +78,10 @@ export interface StageConfig {
   /** Protects the stack from `cdk destroy`. */
   readonly terminationProtection: boolean;
   readonly functions: readonly FunctionConfig[];
+  /** Scheduled rotation of the webhook signing secrets, with its own read-write Connect token. */
+  readonly rotation: RotationSettings;
+  /** Forwarding of Connect's API activity log to `/op-lambda/<stage>/1password-activity`. */
+  readonly activity: ActivitySettings;
 }
 
 /** Webhook sources; each has a current and a previous signing secret so rotation never drops a delivery. */
@@ -132,6 +137,12 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     throttle: { rateLimit: 50, burstLimit: 100 },
     terminationProtection: false,
     functions: functionTable({ vault: 'op-lambda-staging', paymentsApiUrl: 'https://sandbox.payments.example.com' }),
+    rotation: {
+      schedule: 'rate(7 days)',
+      items: WEBHOOK_SOURCES.map((source) => ({ vault: 'op-lambda-staging', item: `webhook-${source}` })),
+      writeTokenSecretName: 'op-lambda/staging/connect-write-token',
+    },
+    activity: { schedule: 'rate(5 minutes)', logRetention: RetentionDays.ONE_YEAR },
   },
   prod: {
     stage: 'prod',
@@ -145,6 +156,12 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     throttle: { rateLimit: 500, burstLimit: 1000 },
     terminationProtection: true,
     functions: functionTable({ vault: 'op-lambda-prod', paymentsApiUrl: 'https://api.payments.example.com' }),
+    rotation: {
+      schedule: 'rate(30 days)',
+      items: WEBHOOK_SOURCES.map((source) => ({ vault: 'op-lambda-prod', item: `webhook-${source}` })),
+      writeTokenSecretName: 'op-lambda/prod/connect-write-token',
+    },
+    activity: { schedule: 'rate(5 minutes)', logRetention: RetentionDays.TWO_YEARS },
   },
 };
 

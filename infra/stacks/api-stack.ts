@@ -12,6 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ConnectConfig, FunctionConfig, StageConfig } from '../config';
 import { Observability } from '../constructs/observability';
+import { Operations } from '../constructs/operations';
 import { SecretsFunction } from '../constructs/secrets-function';
 
 /** Root of the project: function entries in the config are relative to it. */
@@ -33,6 +34,8 @@ export class ApiStack extends Stack {
   /** Functions by their name in the function table. */
   readonly functions: ReadonlyMap<string, SecretsFunction>;
   readonly observability: Observability;
+  /** Rotation, the secrets canary and activity forwarding. */
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     const { config, ...stackProps } = props;
@@ -66,6 +69,7 @@ export class ApiStack extends Stack {
       namePrefix,
       alarmEmail: config.alarmEmail,
     });
+    this.operations = new Operations(this, 'Operations', { config, tokenSecret, alarmTopic: this.observability.alarmTopic, projectRoot: PROJECT_ROOT });
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the HTTP API' });
   }
