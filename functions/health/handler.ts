@@ -1,10 +1,21 @@
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+/**
+ * `GET /health`: whether this function has what it needs, for load balancers and humans.
+ *
+ * 200 `{"status":"ok","secrets":{"DATABASE_URL":{"ready":true,"itemVersion":3,"ageMs":1200}}}`:
+ * readiness, 1Password item version and cache age of each declared secret; never a value. When a
+ * required secret cannot be had, the middleware answers 503 problem+json with Retry-After before
+ * this handler runs, which is exactly what a health check should report.
+ *
+ * The secret is declared by name only; each stage's reference (`op://<vault>/database/connection/url`)
+ * comes from the environment variable of the same name, so one bundle serves every stage.
+ */
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { opSecrets } from '../../shared/secrets/middleware';
+import { jsonResponse } from '../common/responses';
 
-/** Minimal health handler: answers 200 with a JSON body. */
-export async function handler(): Promise<APIGatewayProxyResultV2> {
-  return {
-    statusCode: 200,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ok: true, function: 'health' }),
-  };
-}
+export const secrets = opSecrets({ secrets: { DATABASE_URL: { required: true } } });
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+  .use(secrets)
+  .handler(async () => jsonResponse(200, { status: 'ok', secrets: secrets.status() }));

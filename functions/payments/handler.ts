@@ -1,10 +1,96 @@
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+/**
+ * `POST /payments`: validates a payment and forwards it to the payments provider
+ * (`${PAYMENTS_API_URL}/v1/payments`) with `Authorization: Bearer <PAYMENTS_API_KEY>` from 1Password.
+ *
+ * - The provider's answer (status and JSON) is returned as is, with the Idempotency-Key used
+ *   (the client's, or one generated here) so the client can retry safely.
+ * - A 401 from the provider means the key may have been rotated since this container cached it:
+ *   the key is read again from 1Password (at most once per REFRESH_INTERVAL_MS) and the payment
+ *   retried once, under the same Idempotency-Key.
+ * - Upstream calls end before the Lambda timeout, with RESERVE_MS left to answer.
+ *
+ * Answers of its own, all problem+json: 400 invalid body or Idempotency-Key; 502 provider
+ * unreachable, failing (5xx), not speaking JSON, or refusing this service's key; 504 provider too
+ * slow; 503 key unavailable; 500 provider URL misconfigured. The key is never logged or returned.
+ */
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
+import { header, rawBody } from '../common/http-event';
+import { RefreshThrottle } from '../common/refresh-throttle';
+import { jsonResponse, problem, type HttpResult } from '../common/responses';
+import { forwardPayment, type ForwardResult } from './forward-payment';
+import { isValidIdempotencyKey, parsePaymentRequest } from './payment-request';
+import { providerUrl } from './provider-url';
 
-/** Minimal payments handler: answers 200 with a JSON body. */
-export async function handler(): Promise<APIGatewayProxyResultV2> {
-  return {
-    statusCode: 200,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ok: true, function: 'payments' }),
-  };
+/** Minimum time between two forced reads of the key. */
+export const REFRESH_INTERVAL_MS = 30_000;
+/** Time kept, before the Lambda timeout, to answer after the last upstream call. */
+export const RESERVE_MS = 500;
+const KEY_NAME = 'PAYMENTS_API_KEY';
+
+/** Declared by name; each stage's reference comes from the environment variable PAYMENTS_API_KEY. */
+const declarations = { [KEY_NAME]: { required: true } } as const;
+export const secrets = opSecrets({ secrets: declarations });
+
+const logger = new Logger({ serviceName: 'payments' });
+const throttle = new RefreshThrottle({ minIntervalMs: REFRESH_INTERVAL_MS });
+const provider = providerUrl(process.env);
+if (!provider.ok) logger.error('payments provider misconfigured', { reason: provider.reason });
+
+async function refreshedKey(): Promise<string | undefined> {
+  if (!throttle.tryAcquire(KEY_NAME)) return undefined;
+  // SecretsUnavailableError propagates: the middleware answers 503 with Retry-After.
+  return secrets.refresh(KEY_NAME);
 }
+
+function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpResult {
+  const headers = { 'Idempotency-Key': idempotencyKey };
+  switch (outcome.kind) {
+    case 'timeout':
+      return problem(504, 'The payments provider did not answer in time. Retry with the same Idempotency-Key.', { headers });
+    case 'unreachable':
+      return problem(502, 'The payments provider could not be reached. Retry with the same Idempotency-Key.', { headers });
+    case 'invalid-response':
+      return problem(502, 'The payments provider sent an answer that is not JSON.', { headers, extensions: { upstreamStatus: outcome.status } });
+    case 'response':
+      if (outcome.status === 401) return problem(502, 'The payments provider refused this service’s credentials.', { headers });
+      if (outcome.status >= 500 || outcome.status < 200 || (outcome.status >= 300 && outcome.status < 400)) {
+        return problem(502, 'The payments provider failed to handle the payment.', { headers, extensions: { upstreamStatus: outcome.status } });
+      }
+      return jsonResponse(outcome.status, outcome.body, headers);
+  }
+}
+
+async function pay(event: APIGatewayProxyEventV2, context: SecretsContext<typeof declarations>): Promise<HttpResult> {
+  if (!provider.ok) return problem(500, 'The payments provider is not configured.');
+  const parsed = parsePaymentRequest(rawBody(event).toString('utf8'));
+  if (!parsed.ok) return problem(400, parsed.detail, { title: 'Invalid payment', extensions: { 'invalid-params': parsed.invalidParams } });
+  const idempotencyKey = header(event, 'idempotency-key') ?? randomUUID();
+  if (!isValidIdempotencyKey(idempotencyKey)) return problem(400, 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.');
+  const result = await forwardPayment({
+    baseUrl: provider.url,
+    payment: parsed.payment,
+    idempotencyKey,
+    apiKey: context.secrets[KEY_NAME],
+    refreshedKey,
+    deadlineAt: Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS,
+  });
+  const response = answer(result, idempotencyKey);
+  const upstreamStatus = result.outcome.kind === 'response' ? result.outcome.status : undefined;
+  logger.info('payment forwarded', {
+    outcome: result.outcome.kind,
+    upstreamStatus,
+    status: response.statusCode,
+    attempts: result.attempts,
+    refreshed: result.refreshed,
+    idempotencyKey,
+  });
+  return response;
+}
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+  .use(secrets)
+  .handler((event, context) => pay(event, context));

@@ -1,10 +1,115 @@
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+/**
+ * `POST /webhooks/{source}`: accepts a webhook delivery only when its `X-Signature` (Stripe's
+ * scheme, see signature.ts) was made with the source's signing secret from 1Password.
+ *
+ * - Each source has `current` and `previous` secrets; both verify, so a rotation never drops a
+ *   delivery signed just before or just after it.
+ * - A delivery that matches neither may be signed with a secret rotated in since this container
+ *   cached them: the secrets are read again once, at most once per source per REFRESH_INTERVAL_MS,
+ *   so a flood of bad signatures cannot become a flood of 1Password reads.
+ * - Every secret is optional to the middleware: a stage may configure only some sources (the
+ *   others answer 404), and one source's item being unavailable answers 503 for that source alone.
+ *
+ * Answers: 202 `{"received":true}`; 400 malformed or missing header; 401 wrong signature or stale
+ * timestamp; 404 unknown source; 503 secrets unavailable. Errors are problem+json.
+ */
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { SecretsUnavailableError } from '../../shared/secrets/errors';
+import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
+import { header, rawBody } from '../common/http-event';
+import { RefreshThrottle } from '../common/refresh-throttle';
+import { jsonResponse, problem, type HttpResult } from '../common/responses';
+import { SIGNATURE_HEADER } from './signature';
+import { isWebhookSource, signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from './sources';
+import { verifyDelivery, type DeliveryVerdict, type SigningSecrets } from './verify-delivery';
 
-/** Minimal webhooks handler: answers 200 with a JSON body. */
-export async function handler(): Promise<APIGatewayProxyResultV2> {
-  return {
-    statusCode: 200,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ok: true, function: 'webhooks' }),
-  };
+/** Minimum time between two forced reads of one source's secrets. */
+export const REFRESH_INTERVAL_MS = 30_000;
+/** Suggested client wait when a source's secrets are unavailable. */
+const RETRY_AFTER_SECONDS = 5;
+
+export const secrets = opSecrets({
+  secrets: Object.fromEntries(
+    WEBHOOK_SOURCES.flatMap((source) => {
+      const names = signingSecretNames(source);
+      return [
+        [names.current, { required: false }],
+        [names.previous, { required: false }],
+      ];
+    }),
+  ),
+});
+
+const logger = new Logger({ serviceName: 'webhooks' });
+const throttle = new RefreshThrottle({ minIntervalMs: REFRESH_INTERVAL_MS });
+
+/** `{source}` from the route; the path itself when the event carries no path parameters. */
+function sourceOf(event: APIGatewayProxyEventV2): string | undefined {
+  return event.pathParameters?.['source'] ?? /^\/webhooks\/([^/]+)\/?$/.exec(event.rawPath ?? '')?.[1];
 }
+
+/** Whether this stage configures the source at all: its current secret has a reference. */
+function isConfigured(source: WebhookSource): boolean {
+  return signingSecretNames(source).current in secrets.status();
+}
+
+/** The secrets read once more from 1Password, or undefined when throttled or unavailable. */
+async function refreshedSecrets(source: WebhookSource, cached: SigningSecrets): Promise<SigningSecrets | undefined> {
+  if (!throttle.tryAcquire(source)) return undefined;
+  const names = signingSecretNames(source);
+  try {
+    const current = await secrets.refresh(names.current);
+    // A changed current means a rotation: the previous secret changed too (it is the old current).
+    const previous = current === cached.current ? cached.previous : await refreshedOptional(names.previous);
+    return { current, previous };
+  } catch (error) {
+    logger.warn('webhook secrets refresh failed', { source, error: error instanceof Error ? error.name : 'unknown' });
+    return undefined;
+  }
+}
+
+/** An optional secret that failed to refresh counts as absent: a revoked secret must not linger. */
+async function refreshedOptional(name: string): Promise<string | undefined> {
+  if (!(name in secrets.status())) return undefined;
+  return secrets.refresh(name).catch(() => undefined);
+}
+
+function answer(verdict: DeliveryVerdict, source: WebhookSource): HttpResult {
+  switch (verdict.kind) {
+    case 'accepted':
+      return jsonResponse(202, { received: true });
+    case 'malformed':
+      return problem(400, `The ${SIGNATURE_HEADER} header is missing or malformed: ${verdict.reason}.`, { title: 'Invalid signature header' });
+    case 'stale':
+      return problem(401, 'The signature timestamp is outside the accepted tolerance.', { title: 'Stale signature' });
+    case 'mismatch':
+      return problem(401, `No signature matches the signing secret of ${source}.`, { title: 'Invalid signature' });
+  }
+}
+
+async function receive(event: APIGatewayProxyEventV2, context: SecretsContext): Promise<HttpResult> {
+  const source = sourceOf(event);
+  if (!isWebhookSource(source) || !isConfigured(source)) return problem(404, 'There is no webhook source by that name.');
+  const names = signingSecretNames(source);
+  const current = context.secrets[names.current];
+  if (current === undefined) throw new SecretsUnavailableError([names.current], RETRY_AFTER_SECONDS);
+  const cached: SigningSecrets = { current, previous: context.secrets[names.previous] };
+  const body = rawBody(event);
+  const verdict = await verifyDelivery({
+    signatureHeader: header(event, SIGNATURE_HEADER),
+    rawBody: body,
+    nowSeconds: Math.floor(Date.now() / 1000),
+    secrets: cached,
+    refreshed: () => refreshedSecrets(source, cached),
+  });
+  const usedRefresh = 'usedRefresh' in verdict && verdict.usedRefresh;
+  if (verdict.kind === 'accepted') logger.info('webhook accepted', { source, bytes: body.length, usedRefresh });
+  else logger.warn('webhook rejected', { source, verdict: verdict.kind, usedRefresh });
+  return answer(verdict, source);
+}
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+  .use(secrets)
+  .handler((event, context) => receive(event, context));

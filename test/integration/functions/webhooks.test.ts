@@ -1,0 +1,220 @@
+import { startConnectServer, type LocalConnect } from '../../../local/connect/server';
+import { computeSignature, signPayload } from '../../../functions/webhooks/signature';
+import {
+  coldStart,
+  fieldValue,
+  httpEvent,
+  Invoker,
+  ITEM_GET,
+  json,
+  leaked,
+  OutputCapture,
+  restoreEnv,
+  seededSecrets,
+  setFunctionEnv,
+  STAGING_SECRETS,
+  STAGING_VAULT,
+} from './harness';
+
+type WebhooksModule = typeof import('../../../functions/webhooks/handler');
+
+let connect: LocalConnect;
+let output: OutputCapture;
+let webhooks: Invoker;
+let seeded: string[];
+
+const EVENT_BODY = '{"id":"evt_1","type":"payment.succeeded","data":{"amount":1250}}';
+const now = () => Math.floor(Date.now() / 1000);
+const secretOf = (source: string, field: 'current' | 'previous') => fieldValue(connect, STAGING_VAULT, `webhook-${source}`, field);
+
+function delivery(source: string, signature: string | undefined, body: string | Buffer = EVENT_BODY, base64 = false) {
+  return httpEvent({
+    path: `/webhooks/${source}`,
+    routeKey: 'POST /webhooks/{source}',
+    pathParameters: { source },
+    headers: { 'content-type': 'application/json', ...(signature === undefined ? {} : { 'X-Signature': signature }) },
+    body,
+    base64,
+  });
+}
+
+const signed = (source: string, secret: string, body: string | Buffer = EVENT_BODY, t = now()) => delivery(source, signPayload([secret], t, Buffer.from(body)), body);
+
+async function startWebhooks(env: Record<string, string> = STAGING_SECRETS.webhooks): Promise<Invoker> {
+  setFunctionEnv(connect, env);
+  const module = await coldStart<WebhooksModule>(() => import('../../../functions/webhooks/handler'));
+  return new Invoker(module.handler);
+}
+
+/** A first delivery, so the container is warm and its secrets cached; then counting starts afresh. */
+async function warmUp(): Promise<void> {
+  expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current')))).statusCode).toBe(202);
+  connect.resetRequests();
+}
+
+function expectProblem(answer: { statusCode: number; headers: Record<string, string>; body: string }, status: number): void {
+  expect(answer.statusCode).toBe(status);
+  expect(answer.headers['content-type']).toBe('application/problem+json');
+  expect(json(answer)).toMatchObject({ type: 'about:blank', status, detail: expect.any(String) });
+}
+
+beforeEach(async () => {
+  connect = await startConnectServer({ port: 0 });
+  seeded = seededSecrets(connect);
+  output = new OutputCapture().start();
+  webhooks = await startWebhooks();
+});
+
+afterEach(async () => {
+  const captured = [output.text, ...webhooks.answers.map((answer) => JSON.stringify(answer))].join('\n');
+  // Seeded values and anything rotated in during the test.
+  const secrets = [...seeded, ...seededSecrets(connect)];
+  expect(leaked(captured, secrets)).toEqual([]);
+  jest.restoreAllMocks();
+  restoreEnv();
+  await connect.close();
+});
+
+describe('POST /webhooks/{source}: accepted deliveries', () => {
+  it('accepts deliveries signed with the current or the previous secret of each source', async () => {
+    for (const source of ['stripe', 'github']) {
+      for (const field of ['current', 'previous'] as const) {
+        const answer = await webhooks.invoke(signed(source, secretOf(source, field)));
+        expect(answer.statusCode).toBe(202);
+        expect(answer.headers['content-type']).toBe('application/json');
+        expect(json(answer)).toEqual({ received: true });
+      }
+    }
+  });
+
+  it('accepts a header with several v1 signatures when any one matches', async () => {
+    const t = now();
+    const header = signPayload(['not-the-secret', secretOf('stripe', 'current'), 'another-wrong-one'], t, Buffer.from(EVENT_BODY));
+    expect((await webhooks.invoke(delivery('stripe', header))).statusCode).toBe(202);
+  });
+
+  it('verifies the raw bytes of base64-encoded bodies, whatever they hold', async () => {
+    const binary = Buffer.from([0x00, 0xff, 0x7b, 0x0a, 0xc3, 0x28, 0x22]);
+    const header = signPayload([secretOf('github', 'current')], now(), binary);
+    expect((await webhooks.invoke(delivery('github', header, binary, true))).statusCode).toBe(202);
+    const json = Buffer.from('{ "spacing" :  "kept",\n"order": [2,1] }\n');
+    const jsonHeader = signPayload([secretOf('github', 'current')], now(), json);
+    expect((await webhooks.invoke(delivery('github', jsonHeader, json, true))).statusCode).toBe(202);
+  });
+
+  it('finds the source in the path when the event has no path parameters', async () => {
+    const event = signed('stripe', secretOf('stripe', 'current'));
+    delete event.pathParameters;
+    expect((await webhooks.invoke(event)).statusCode).toBe(202);
+  });
+});
+
+describe('POST /webhooks/{source}: refused deliveries', () => {
+  it('refuses a tampered body with 401', async () => {
+    const header = signPayload([secretOf('stripe', 'current')], now(), Buffer.from(EVENT_BODY));
+    const answer = await webhooks.invoke(delivery('stripe', header, EVENT_BODY.replace('1250', '9999')));
+    expectProblem(answer, 401);
+    expect(json(answer)).toMatchObject({ title: 'Invalid signature' });
+  });
+
+  it('refuses a body re-serialised after signing (only the raw bytes count)', async () => {
+    const spaced = '{ "id": "evt_1" }';
+    const header = signPayload([secretOf('stripe', 'current')], now(), Buffer.from(spaced));
+    expectProblem(await webhooks.invoke(delivery('stripe', header, JSON.stringify(JSON.parse(spaced)))), 401);
+  });
+
+  it('refuses a replayed delivery (timestamp beyond the 5-minute tolerance) without reading 1Password', async () => {
+    await warmUp();
+    for (const t of [now() - 301, now() + 301]) {
+      const answer = await webhooks.invoke(signed('stripe', secretOf('stripe', 'current'), EVENT_BODY, t));
+      expectProblem(answer, 401);
+      expect(json(answer)).toMatchObject({ title: 'Stale signature' });
+    }
+    expect(connect.countRequests()).toBe(0);
+  });
+
+  it('refuses unsigned and malformed deliveries with 400', async () => {
+    const valid = computeSignature(secretOf('stripe', 'current'), now(), Buffer.from(EVENT_BODY)).toString('hex');
+    for (const header of [undefined, '', 'garbage', `v1=${valid}`, `t=${now()}`, `t=abc,v1=${valid}`, `t=${now()},v1=xyz`, `sha256=${valid}`]) {
+      const answer = await webhooks.invoke(delivery('stripe', header));
+      expectProblem(answer, 400);
+      expect(json(answer)).toMatchObject({ title: 'Invalid signature header' });
+    }
+  });
+
+  it('answers 404 for a source it does not know', async () => {
+    for (const source of ['shopify', 'Stripe', 'constructor', '__proto__']) {
+      const answer = await webhooks.invoke(signed(source, secretOf('stripe', 'current')));
+      expectProblem(answer, 404);
+      expect(answer.body).not.toContain(source === 'Stripe' ? 'Stripe' : source);
+    }
+  });
+
+  it('answers 404 for a known source that this stage does not configure', async () => {
+    webhooks = await startWebhooks({ WEBHOOK_STRIPE_CURRENT: STAGING_SECRETS.webhooks.WEBHOOK_STRIPE_CURRENT });
+    expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current')))).statusCode).toBe(202);
+    expectProblem(await webhooks.invoke(signed('github', secretOf('github', 'current'))), 404);
+  });
+
+  it("answers 503 for a source whose secret is unavailable, while other sources keep working", async () => {
+    connect.addFault({ path: new RegExp(`/items/${connect.getItem(STAGING_VAULT, 'webhook-github').id}$`), spec: { kind: 'status', status: 500 } });
+    webhooks = await startWebhooks();
+    const answer = await webhooks.invoke(signed('github', secretOf('github', 'current')));
+    expectProblem(answer, 503);
+    expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(answer.body).not.toMatch(/github|WEBHOOK|op-lambda|127\.0\.0\.1/);
+    expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current')))).statusCode).toBe(202);
+  });
+});
+
+describe('POST /webhooks/{source}: rotation', () => {
+  it('a wrong signature costs exactly one extra Connect item request, and a flood costs no more', async () => {
+    await warmUp();
+    expectProblem(await webhooks.invoke(signed('stripe', 'whsec_attacker_guess')), 401);
+    expect(connect.countRequests(ITEM_GET)).toBe(1);
+    expect(connect.countRequests()).toBe(1);
+    for (let i = 0; i < 20; i++) expectProblem(await webhooks.invoke(signed('stripe', `whsec_attacker_guess_${i}`)), 401);
+    expect(connect.countRequests()).toBe(1);
+    // The throttle is per source: github's first miss may still refresh github's secrets.
+    expectProblem(await webhooks.invoke(signed('github', 'ghwebhook_attacker_guess')), 401);
+    expect(connect.countRequests(ITEM_GET)).toBe(2);
+  });
+
+  it('accepts deliveries signed with the old and the new secret across a rotation mid-run', async () => {
+    await warmUp();
+    const old = secretOf('stripe', 'current');
+    const olderStill = secretOf('stripe', 'previous');
+    const rotated = 'whsec_rotated_mid_run_Q2hhbmdlZFNlY3JldA';
+    connect.setField(STAGING_VAULT, 'webhook-stripe', 'previous', old);
+    connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
+
+    // Signed before the sender learnt of the rotation: the cached current still matches.
+    expect((await webhooks.invoke(signed('stripe', old))).statusCode).toBe(202);
+    expect(connect.countRequests()).toBe(0);
+
+    // Signed with the new secret: one miss, then a refresh of current (changed, so previous too).
+    expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
+    expect(connect.countRequests(ITEM_GET)).toBe(2);
+    expect(connect.countRequests()).toBe(2);
+
+    // From now on both verify from the cache, with no further requests.
+    connect.resetRequests();
+    for (const secret of [old, rotated, old, rotated]) expect((await webhooks.invoke(signed('stripe', secret))).statusCode).toBe(202);
+    expect(connect.countRequests()).toBe(0);
+
+    // The secret rotated out two steps ago no longer verifies.
+    expectProblem(await webhooks.invoke(signed('stripe', olderStill)), 401);
+    const accepted = output.lines().filter((line) => line['message'] === 'webhook accepted');
+    expect(accepted.some((line) => line['usedRefresh'] === true)).toBe(true);
+  });
+
+  it('after a rotation that also cleared previous, only the new secret verifies', async () => {
+    await warmUp();
+    const old = secretOf('stripe', 'current');
+    const rotated = 'whsec_rotated_and_revoked_UmV2b2tlZA';
+    connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
+    connect.setField(STAGING_VAULT, 'webhook-stripe', 'previous', '');
+    expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
+    expectProblem(await webhooks.invoke(signed('stripe', old)), 401);
+  });
+});
