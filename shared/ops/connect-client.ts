@@ -83,17 +83,17 @@ export class OpsConnectClient implements ActivitySource {
   /** The vault's id: given as an id, or looked up by exact (case-insensitive) name. */
   async vaultId(vault: string, deadline: number): Promise<string> {
     if (looksLikeId(vault)) return vault;
-    const vaults = await this.get<{ id: string; name: string }[]>('/v1/vaults', deadline, { filter: `name eq "${vault}"` });
-    return exactlyOne(vaults.filter((candidate) => sameName(candidate.name, vault)), 'vault').id;
+    // Matched here rather than with a `filter` query, as the resolver does: same request count,
+    // and no dependence on which filter attribute (name or title) a server version understands.
+    const vaults = await this.get<{ id: string; name: string }[]>('/v1/vaults', deadline);
+    return exactlyOne(listOf(vaults).filter((candidate) => sameName(candidate.name, vault)), 'vault').id;
   }
 
   /** The item's id in a vault: given as an id, or looked up by exact (case-insensitive) title. */
   async itemId(vaultId: string, item: string, deadline: number): Promise<string> {
     if (looksLikeId(item)) return item;
-    const items = await this.get<{ id: string; title: string }[]>(`/v1/vaults/${vaultId}/items`, deadline, {
-      filter: `title eq "${item}"`,
-    });
-    return exactlyOne(items.filter((candidate) => sameName(candidate.title, item)), 'item').id;
+    const items = await this.get<{ id: string; title: string }[]>(`/v1/vaults/${encodeURIComponent(vaultId)}/items`, deadline);
+    return exactlyOne(listOf(items).filter((candidate) => sameName(candidate.title, item)), 'item').id;
   }
 
   async locate(vault: string, item: string, deadline: number): Promise<ItemAddress> {
@@ -153,6 +153,11 @@ export class OpsConnectClient implements ActivitySource {
 
 function itemPath({ vaultId, itemId }: ItemAddress): string {
   return `/v1/vaults/${encodeURIComponent(vaultId)}/items/${encodeURIComponent(itemId)}`;
+}
+
+function listOf<T>(value: T[]): T[] {
+  if (!Array.isArray(value)) throw new ConnectError('INVALID_RESPONSE', 'Connect answered a list request with something that is not a list');
+  return value;
 }
 
 function exactlyOne<T>(matches: T[], what: 'vault' | 'item'): T {

@@ -1,14 +1,14 @@
 /**
- * Audit events and metrics of the operations functions, on the runtime's conventions: structured
- * JSON lines (Powertools Logger) and CloudWatch Embedded Metric Format (Powertools Metrics),
- * namespace `OpLambda`, dimension `service`. Events carry names, ids, versions and outcomes:
- * callers never pass a value or a token, and nothing here would know where to find one.
+ * Audit events and metrics of the operations functions, on the conventions of the runtime's audit
+ * trail (shared/audit): JSON lines through Powertools Logger with the event name in `event`, and
+ * Embedded Metric Format through Powertools Metrics, namespace `OpLambda`, dimension `service`.
+ * Events carry names, ids, versions and outcomes: callers never pass a value or a token, and
+ * nothing here would know where to find one.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../audit/metrics';
 import type { OpsMetricName } from './contract';
-
-export const OPS_METRICS_NAMESPACE = 'OpLambda';
 
 export type OpsEventName = 'secret.rotate' | 'secret.canary' | 'activity.forward';
 
@@ -28,7 +28,7 @@ export interface OpsTelemetry {
 /** Telemetry through Powertools, for a function whose `service` dimension is `serviceName`. */
 export function powertoolsTelemetry(serviceName: string): OpsTelemetry {
   const logger = new Logger({ serviceName });
-  const metrics = new Metrics({ namespace: OPS_METRICS_NAMESPACE, serviceName });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
   // Summed here: Powertools would publish repeated additions as a list of values, not a total.
   const counts = new Map<OpsMetricName, number>();
   return {
