@@ -53,6 +53,18 @@ export async function coldStart<M>(load: () => Promise<M>): Promise<M> {
   return loaded!;
 }
 
+/**
+ * Waits until a freshly loaded handler's prefetch has cached every declared secret, so that no
+ * fetch is still in flight when a test changes the vault or injects faults.
+ */
+export async function prefetched(secrets: { status(): Record<string, { ready: boolean }> }, timeoutMs = 5000): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!Object.values(secrets.status()).every((state) => state.ready)) {
+    if (Date.now() > giveUpAt) throw new Error('the prefetch did not complete');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export interface EventOptions {
   method?: string;
   path: string;

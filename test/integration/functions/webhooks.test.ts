@@ -9,6 +9,7 @@ import {
   json,
   leaked,
   OutputCapture,
+  prefetched,
   restoreEnv,
   seededSecrets,
   setFunctionEnv,
@@ -22,6 +23,7 @@ let connect: LocalConnect;
 let output: OutputCapture;
 let webhooks: Invoker;
 let seeded: string[];
+let loaded: WebhooksModule;
 
 const EVENT_BODY = '{"id":"evt_1","type":"payment.succeeded","data":{"amount":1250}}';
 const now = () => Math.floor(Date.now() / 1000);
@@ -42,7 +44,7 @@ const signed = (source: string, secret: string, body: string | Buffer = EVENT_BO
 
 async function startWebhooks(env: Record<string, string> = STAGING_SECRETS.webhooks): Promise<Invoker> {
   setFunctionEnv(connect, env);
-  const module = await coldStart<WebhooksModule>(() => import('../../../functions/webhooks/handler'));
+  const module = (loaded = await coldStart<WebhooksModule>(() => import('../../../functions/webhooks/handler')));
   return new Invoker(module.handler);
 }
 
@@ -63,6 +65,7 @@ beforeEach(async () => {
   seeded = seededSecrets(connect);
   output = new OutputCapture().start();
   webhooks = await startWebhooks();
+  await prefetched(loaded.secrets);
 });
 
 afterEach(async () => {
