@@ -56,7 +56,7 @@ function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpResult 
     case 'invalid-response':
       return problem(502, 'The payments provider sent an answer that is not JSON.', { headers, extensions: { upstreamStatus: outcome.status } });
     case 'response':
-      if (outcome.status === 401) return problem(502, 'The payments provider refused this service’s credentials.', { headers });
+      if (outcome.status === 401) return problem(502, "The payments provider refused this service's credentials.", { headers });
       if (outcome.status >= 500 || outcome.status < 200 || (outcome.status >= 300 && outcome.status < 400)) {
         return problem(502, 'The payments provider failed to handle the payment.', { headers, extensions: { upstreamStatus: outcome.status } });
       }

@@ -50,10 +50,9 @@ function sourceOf(event: APIGatewayProxyEventV2): string | undefined {
   return event.pathParameters?.['source'] ?? /^\/webhooks\/([^/]+)\/?$/.exec(event.rawPath ?? '')?.[1];
 }
 
-/** Whether this stage configures the source at all: its current secret has a reference. */
-function isConfigured(source: WebhookSource): boolean {
-  return signingSecretNames(source).current in secrets.status();
-}
+/** Sources this stage configures: those whose current secret has a reference (fixed at INIT). */
+const configuredSources: ReadonlySet<string> = new Set(WEBHOOK_SOURCES.filter((source) => signingSecretNames(source).current in secrets.status()));
+const declaredNames: ReadonlySet<string> = new Set(Object.keys(secrets.status()));
 
 /** The secrets read once more from 1Password, or undefined when throttled or unavailable. */
 async function refreshedSecrets(source: WebhookSource, cached: SigningSecrets): Promise<SigningSecrets | undefined> {
@@ -72,7 +71,7 @@ async function refreshedSecrets(source: WebhookSource, cached: SigningSecrets): 
 
 /** An optional secret that failed to refresh counts as absent: a revoked secret must not linger. */
 async function refreshedOptional(name: string): Promise<string | undefined> {
-  if (!(name in secrets.status())) return undefined;
+  if (!declaredNames.has(name)) return undefined;
   return secrets.refresh(name).catch(() => undefined);
 }
 
@@ -91,7 +90,7 @@ function answer(verdict: DeliveryVerdict, source: WebhookSource): HttpResult {
 
 async function receive(event: APIGatewayProxyEventV2, context: SecretsContext): Promise<HttpResult> {
   const source = sourceOf(event);
-  if (!isWebhookSource(source) || !isConfigured(source)) return problem(404, 'There is no webhook source by that name.');
+  if (!isWebhookSource(source) || !configuredSources.has(source)) return problem(404, 'There is no webhook source by that name.');
   const names = signingSecretNames(source);
   const current = context.secrets[names.current];
   if (current === undefined) throw new SecretsUnavailableError([names.current], RETRY_AFTER_SECONDS);

@@ -184,6 +184,15 @@ describe('POST /payments: the key', () => {
     expect(upstream.countRequests()).toBe(5);
   });
 
+  it('answers 503 when the provider refuses the cached key and 1Password cannot be reached to refresh it', async () => {
+    connect.setField(STAGING_VAULT, 'payments-api', 'credential', 'payapi_rotated_during_outage_T3V0YWdl');
+    connect.addFault({ path: /\/items\//, spec: { kind: 'status', status: 503 } });
+    const answer = await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }), lambdaContext(3000));
+    expectProblem(answer, 503);
+    expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(upstream.requests().map((r) => r.status)).toEqual([401]);
+  });
+
   it('answers 503 problem+json with Retry-After when the key cannot be read from 1Password', async () => {
     connect.addFault({ path: /\/items\//, spec: { kind: 'status', status: 503 } });
     payments = await startPayments();
