@@ -1,0 +1,101 @@
+/**
+ * Bundles a handler the way `NodejsFunction` does (esbuild, minified, CommonJS, Node 24), so that
+ * benchmarks run and weigh what Lambda would load, and tells which packages the bytes come from.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { build, type Metafile, type Plugin } from 'esbuild';
+
+export const PROJECT_ROOT = resolve(__dirname, '..');
+
+/** `NodejsFunction`'s default for Node.js 18+ runtimes: the runtime provides AWS SDK v3. */
+export const RUNTIME_PROVIDED = ['@aws-sdk/*'];
+
+export interface BundleRequest {
+  /** Handler entry, relative to the project root. */
+  entry: string;
+  /** Folder that receives `index.js` (and `index.js.map` when `sourcemap`). */
+  outDir: string;
+  /** Default: RUNTIME_PROVIDED. `[]` bundles everything, as SecretsFunction does. */
+  external?: readonly string[];
+  /** Packages replaced by a module of this project: name -> path relative to the project root. */
+  replace?: Readonly<Record<string, string>>;
+  /** SecretsFunction's extra settings (keep names, external source map). Default false. */
+  keepNames?: boolean;
+  sourcemap?: boolean;
+}
+
+export interface PackageShare {
+  /** npm package name, or `(op-lambda code)` for this project's own modules. */
+  name: string;
+  bytes: number;
+}
+
+export interface BuiltBundle {
+  /** Absolute path of `index.js`. */
+  file: string;
+  bytes: number;
+  /** Bytes of `index.js.map`, when built. */
+  mapBytes?: number;
+  /** Output bytes per package, largest first. */
+  packages: PackageShare[];
+}
+
+export async function bundleHandler(request: BundleRequest): Promise<BuiltBundle> {
+  await mkdir(request.outDir, { recursive: true });
+  const outfile = join(request.outDir, 'index.js');
+  const result = await build({
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: [resolve(PROJECT_ROOT, request.entry)],
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    external: [...(request.external ?? RUNTIME_PROVIDED)],
+    keepNames: request.keepNames ?? false,
+    sourcemap: request.sourcemap ? 'external' : false,
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'silent',
+    plugins: request.replace ? [replacePackages(request.replace)] : [],
+  });
+  const bytes = (await stat(outfile)).size;
+  const mapBytes = request.sourcemap ? (await stat(`${outfile}.map`)).size : undefined;
+  return { file: outfile, bytes, ...(mapBytes === undefined ? {} : { mapBytes }), packages: packageShares(result.metafile, outfile) };
+}
+
+/** Output bytes per package for one output file of a metafile. */
+export function packageShares(metafile: Metafile, outfile: string): PackageShare[] {
+  const key = relative(PROJECT_ROOT, outfile);
+  const output = metafile.outputs[key] ?? Object.values(metafile.outputs).find((candidate) => candidate.entryPoint !== undefined);
+  if (!output) return [];
+  const totals = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const name = packageOf(path);
+    totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
+  }
+  return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+/** `node_modules/@scope/pkg/...` -> `@scope/pkg`; the innermost node_modules wins (nested copies). */
+export function packageOf(path: string): string {
+  const marker = 'node_modules/';
+  const at = path.lastIndexOf(marker);
+  if (at < 0) return '(op-lambda code)';
+  const [first, second] = path.slice(at + marker.length).split('/');
+  return first?.startsWith('@') ? `${first}/${second ?? ''}` : first ?? path;
+}
+
+/** Resolves each named package to a module of this project instead (e.g. a stub). */
+function replacePackages(replacements: Readonly<Record<string, string>>): Plugin {
+  const names = Object.keys(replacements);
+  const filter = new RegExp(`^(${names.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'replace-packages',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter }, (args) => ({ path: resolve(PROJECT_ROOT, replacements[args.path]!) }));
+    },
+  };
+}
