@@ -122,7 +122,7 @@ export class SecretAudit {
     const principal = principalOf(report.event);
     const line =
       this.accessPrefix +
-      new Date(now).toISOString() +
+      isoTimestamp(now) +
       '","names":' +
       report.namesJson +
       ',"principal":' +
@@ -151,6 +151,20 @@ export class SecretAudit {
     this.metrics.addMetric(metric, MetricUnit.Count, 1);
     this.metrics.publishStoredMetrics();
   }
+}
+
+let timestampSecond = Number.NaN;
+let timestampPrefix = '';
+
+/** `Date#toISOString()` at a fraction of its cost: the date part is formatted once per second. */
+export function isoTimestamp(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second !== timestampSecond) {
+    timestampSecond = second;
+    timestampPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const ms = epochMs - second * 1000;
+  return `${timestampPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 function errorFields(error: ConnectError | undefined): Attributes {

@@ -63,38 +63,53 @@ function fromV1(context: Record<string, unknown>): Principal {
     fromClaims(claims, sourceIp) ??
     fromIam(text(identity['userArn']) ?? text(identity['caller']), text(identity['accountId']), text(identity['cognitoIdentityId']), sourceIp) ??
     fromCognito(text(identity['cognitoIdentityId']), text(identity['cognitoIdentityPoolId']), sourceIp) ??
-    (principalId ? { type: 'custom', principalId, ...optional({ sourceIp }) } : undefined) ??
+    (principalId ? custom(principalId, sourceIp) : undefined) ??
     anonymous(sourceIp, text(identity['userAgent']))
   );
 }
+
+// Fields are added only when present, so serialised principals stay small and regular.
 
 function fromClaims(claims: Record<string, unknown>, sourceIp: string | undefined): Principal | undefined {
   const sub = text(claims['sub']);
   const clientId = text(claims['client_id']);
   if (!sub && !clientId) return undefined;
-  return { type: 'jwt', ...optional({ sub, clientId, sourceIp }) };
+  const principal: { type: 'jwt'; sub?: string; clientId?: string; sourceIp?: string } = { type: 'jwt' };
+  if (sub) principal.sub = sub;
+  if (clientId) principal.clientId = clientId;
+  return withSourceIp(principal, sourceIp);
 }
 
 function fromIam(arn: string | undefined, accountId: string | undefined, cognitoIdentityId: string | undefined, sourceIp: string | undefined): Principal | undefined {
-  return arn ? { type: 'iam', arn, ...optional({ accountId, cognitoIdentityId, sourceIp }) } : undefined;
+  if (!arn) return undefined;
+  const principal: { type: 'iam'; arn: string; accountId?: string; cognitoIdentityId?: string; sourceIp?: string } = { type: 'iam', arn };
+  if (accountId) principal.accountId = accountId;
+  if (cognitoIdentityId) principal.cognitoIdentityId = cognitoIdentityId;
+  return withSourceIp(principal, sourceIp);
 }
 
 function fromCognito(identityId: string | undefined, identityPoolId: string | undefined, sourceIp: string | undefined): Principal | undefined {
-  return identityId ? { type: 'cognito', identityId, ...optional({ identityPoolId, sourceIp }) } : undefined;
+  if (!identityId) return undefined;
+  const principal: { type: 'cognito'; identityId: string; identityPoolId?: string; sourceIp?: string } = { type: 'cognito', identityId };
+  if (identityPoolId) principal.identityPoolId = identityPoolId;
+  return withSourceIp(principal, sourceIp);
+}
+
+function custom(principalId: string, sourceIp: string | undefined): Principal {
+  const principal: { type: 'custom'; principalId: string; sourceIp?: string } = { type: 'custom', principalId };
+  return withSourceIp(principal, sourceIp);
 }
 
 function anonymous(sourceIp: string | undefined, userAgent: string | undefined): Principal {
-  return { type: 'anonymous', ...optional({ sourceIp, userAgent }) };
+  const principal: { type: 'anonymous'; sourceIp?: string; userAgent?: string } = { type: 'anonymous' };
+  if (sourceIp) principal.sourceIp = sourceIp;
+  if (userAgent) principal.userAgent = userAgent;
+  return principal;
 }
 
-/** Drops undefined fields, so that serialised principals stay small and regular. */
-function optional<T extends Record<string, string | undefined>>(fields: T): Partial<Record<keyof T, string>> {
-  const present: Partial<Record<keyof T, string>> = {};
-  for (const key of Object.keys(fields) as (keyof T)[]) {
-    const value = fields[key];
-    if (value !== undefined) present[key] = value;
-  }
-  return present;
+function withSourceIp<P extends { sourceIp?: string }>(principal: P, sourceIp: string | undefined): P {
+  if (sourceIp) principal.sourceIp = sourceIp;
+  return principal;
 }
 
 function record(value: unknown): Record<string, unknown> {

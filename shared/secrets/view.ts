@@ -2,47 +2,15 @@
  * `context.secrets`: a read-only view of one invocation's secret values that records which names
  * the handler actually reads, so that the audit says "read STRIPE_KEY", not "had access to ten".
  *
- * Names are getters on a per-middleware prototype: building a view costs one small object, and a
- * read costs a bit set. Values sit in a private field, so printing or serialising a view shows no
- * value (JSON gives `{}`, `console.log` lists names only).
+ * Each middleware gets its own view class whose prototype has one getter per name: building a view
+ * costs one small object, a read costs a bit set. Values sit in a private field, so printing or
+ * serialising a view shows no value (JSON gives `{}`, `console.log` lists names only).
  */
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** Reads of the first 31 names are bits of a number; further names (rare) go to a set. */
-const MASK_BITS = 31;
-
-export class SecretsView {
-  readonly #values: readonly (string | undefined)[];
-  readonly #fromCache: number;
-  readonly #coldStart: boolean;
-  #read = 0;
-  #readBeyondMask?: Set<number>;
-  #reported = false;
-
-  constructor(values: readonly (string | undefined)[], fromCache: number, coldStart: boolean) {
-    this.#values = values;
-    this.#fromCache = fromCache;
-    this.#coldStart = coldStart;
-  }
-
-  /** The getter behind every name. */
-  static read(view: SecretsView, index: number): string | undefined {
-    if (index < MASK_BITS) view.#read |= 1 << index;
-    else (view.#readBeyondMask ??= new Set()).add(index);
-    return view.#values[index];
-  }
-
-  /** What the audit needs, once: undefined if nothing was read or it was already reported. */
-  static takeReport(view: SecretsView): ViewReport | undefined {
-    if (view.#reported || (view.#read === 0 && view.#readBeyondMask === undefined)) return undefined;
-    view.#reported = true;
-    return { readMask: view.#read, readBeyondMask: view.#readBeyondMask, fromCacheMask: view.#fromCache, coldStart: view.#coldStart };
-  }
-
-  /** Names only: a view printed by mistake reveals nothing. */
-  [INSPECT](): string {
-    return `SecretsView { ${Object.keys(Object.getPrototypeOf(this) as object).join(', ')} }`;
-  }
-}
+export const MASK_BITS = 31;
+/** All of the first 31 names served from the cache. */
+export const ALL_FROM_CACHE = -1;
 
 export interface ViewReport {
   /** Bit i set: name i was read (i < 31). */
@@ -54,16 +22,61 @@ export interface ViewReport {
   readonly coldStart: boolean;
 }
 
-/** All of the first 31 names served from the cache. */
-export const ALL_FROM_CACHE = -1;
+/** What a view needs besides its values; shared by every view of a snapshot. */
+export interface ViewOrigin {
+  /** Bit i set: name i was served from the cache (i < 31; beyond that, counted as cached). */
+  readonly fromCacheMask: number;
+  readonly coldStart: boolean;
+}
 
-export type SecretsViewClass = new (values: readonly (string | undefined)[], fromCache: number, coldStart: boolean) => SecretsView;
+/** The warm path's origin: everything from the cache, no cold start. */
+export const WARM: ViewOrigin = Object.freeze({ fromCacheMask: ALL_FROM_CACHE, coldStart: false });
+
+export interface SecretsViewClass {
+  new (values: readonly (string | undefined)[], origin: ViewOrigin): object;
+  /**
+   * What the audit needs about the reads so far, which then start over: undefined for another
+   * class's view or when nothing was read since the last report.
+   */
+  takeReport(view: unknown): ViewReport | undefined;
+}
 
 /** A view class whose getters are `names`, in this order. */
 export function defineSecretsView(names: readonly string[]): SecretsViewClass {
-  class View extends SecretsView {}
+  // Not a subclass, and few fields: a view is built on every invocation.
+  class SecretsView {
+    readonly #values: readonly (string | undefined)[];
+    readonly #origin: ViewOrigin;
+    #read = 0;
+    #readBeyondMask: Set<number> | undefined = undefined;
+
+    constructor(values: readonly (string | undefined)[], origin: ViewOrigin) {
+      this.#values = values;
+      this.#origin = origin;
+    }
+
+    static read(view: SecretsView, index: number): string | undefined {
+      if (index < MASK_BITS) view.#read |= 1 << index;
+      else (view.#readBeyondMask ??= new Set()).add(index);
+      return view.#values[index];
+    }
+
+    static takeReport(view: unknown): ViewReport | undefined {
+      if (typeof view !== 'object' || view === null || !(#read in view)) return undefined;
+      if (view.#read === 0 && view.#readBeyondMask === undefined) return undefined;
+      const report = { readMask: view.#read, readBeyondMask: view.#readBeyondMask, ...view.#origin };
+      view.#read = 0;
+      view.#readBeyondMask = undefined;
+      return report;
+    }
+
+    /** Names only: a view printed by mistake reveals nothing. */
+    [INSPECT](): string {
+      return `SecretsView { ${names.join(', ')} }`;
+    }
+  }
   names.forEach((name, index) => {
-    Object.defineProperty(View.prototype, name, {
+    Object.defineProperty(SecretsView.prototype, name, {
       get(this: SecretsView) {
         return SecretsView.read(this, index);
       },
@@ -71,16 +84,12 @@ export function defineSecretsView(names: readonly string[]): SecretsViewClass {
       configurable: false,
     });
   });
-  return View;
+  return SecretsView;
 }
 
 /** The names a report says were read, in declaration order. */
 export function namesRead(report: ViewReport, names: readonly string[]): string[] {
-  const read: string[] = [];
-  names.forEach((name, index) => {
-    if (index < MASK_BITS ? (report.readMask & (1 << index)) !== 0 : report.readBeyondMask?.has(index)) read.push(name);
-  });
-  return read;
+  return names.filter((_name, index) => (index < MASK_BITS ? (report.readMask & (1 << index)) !== 0 : report.readBeyondMask?.has(index)));
 }
 
 /** How many of the names read came from the cache. */
