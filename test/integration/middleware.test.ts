@@ -1,0 +1,265 @@
+/**
+ * opSecrets with the real @middy/core, the real ConnectResolver and the local Connect server over
+ * loopback HTTP: request counts, refresh, stale-if-error, outages, hangs and permanent failures.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { startConnectServer, type LocalConnect } from '../../local/connect/server';
+import { AuditRecorder, httpApiEvent, lambdaContext, restApiEvent } from '../unit/middleware-fakes';
+import {
+  CANARY,
+  CANARY_SEED,
+  digest,
+  functionEnv,
+  ITEM_GET,
+  PROD_VAULT_ID,
+  secretsHandler,
+  type HttpResult,
+  type SecretsHandler,
+} from './middleware-setup';
+import type { SecretsContext } from '../../shared/secrets/middleware';
+
+let connect: LocalConnect;
+let audit: AuditRecorder;
+
+beforeAll(async () => {
+  connect = await startConnectServer({ port: 0, seed: CANARY_SEED });
+});
+
+afterAll(async () => {
+  await connect.close();
+});
+
+beforeEach(() => {
+  connect.clearFaults();
+  connect.setLatency(0);
+  connect.resetRequests();
+  audit = new AuditRecorder();
+});
+
+async function call(handler: SecretsHandler, event: unknown = httpApiEvent(), timeoutMs = 10_000): Promise<HttpResult> {
+  return (await handler(event, lambdaContext(timeoutMs) as SecretsContext)) as HttpResult;
+}
+
+function bodyOf(result: HttpResult): Record<string, string | null> {
+  return JSON.parse(result.body) as Record<string, string | null>;
+}
+
+/** Polls until `check` holds (background work over real HTTP), failing after a generous bound. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const giveUpAt = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('cold start and warm invocations', () => {
+  it('fetches each distinct item exactly once at cold start, then serves 1,000 invocations with no request', async () => {
+    const { handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options }, ['STRIPE_WEBHOOK_SECRET', 'DATABASE_URL']);
+    const first = await call(handler);
+    expect(first.statusCode).toBe(200);
+    expect(bodyOf(first)).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.stripeCurrent), DATABASE_URL: digest(CANARY.database) });
+    // Four secrets in three items: three item GETs, plus the vault list and the vault's item list.
+    expect(connect.countRequests({ method: 'GET', path: ITEM_GET })).toBe(3);
+    expect(connect.countRequests()).toBe(5);
+    const fetches = audit.events('secret.fetch');
+    expect(fetches).toHaveLength(3);
+    expect(fetches[0]).toMatchObject({ vaultId: PROD_VAULT_ID, itemVersion: 1, outcome: 'success', attempts: 1, coldStart: true, latencyMs: expect.any(Number) });
+
+    connect.resetRequests();
+    for (let index = 0; index < 1000; index++) expect((await call(handler)).statusCode).toBe(200);
+    expect(connect.countRequests()).toBe(0);
+    expect(audit.accesses).toHaveLength(1001);
+  });
+
+  it('fetches references by ID with one GET per item and nothing else', async () => {
+    const env = { OP_CONNECT_HOST: connect.url, OP_CONNECT_TOKEN: CANARY.readToken };
+    const item = connect.getItem('canary-prod', 'payments-api');
+    const { handler } = secretsHandler({ env, secrets: { PAYMENTS_KEY: `op://${PROD_VAULT_ID}/${item.id}/credential` }, ...audit.options }, ['PAYMENTS_KEY']);
+    expect(bodyOf(await call(handler))).toEqual({ PAYMENTS_KEY: digest(CANARY.payments) });
+    expect(connect.countRequests()).toBe(1);
+  });
+});
+
+describe('rotation', () => {
+  it('refresh(name) after a rotation returns the new value, which later invocations see', async () => {
+    const { secrets, handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options });
+    await call(handler);
+    connect.setField('canary-prod', 'webhook-stripe', 'current', CANARY.rotated);
+    try {
+      await expect(secrets.refresh('STRIPE_WEBHOOK_SECRET')).resolves.toBe(CANARY.rotated);
+      expect(bodyOf(await call(handler))).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.rotated) });
+      expect(secrets.status()['STRIPE_WEBHOOK_SECRET']).toMatchObject({ ready: true, itemVersion: 2 });
+      expect(audit.events('secret.refresh')).toEqual([expect.objectContaining({ names: ['STRIPE_WEBHOOK_SECRET'], previousItemVersion: 1, itemVersion: 2, changed: true })]);
+    } finally {
+      connect.setField('canary-prod', 'webhook-stripe', 'current', CANARY.stripeCurrent);
+    }
+  });
+
+  it('refreshes ahead past ttlMs, serving the cached value meanwhile', async () => {
+    let offsetMs = 0;
+    const clock = (): number => Date.now() + offsetMs;
+    const { handler } = secretsHandler({ env: functionEnv(connect.url), ttlMs: 60_000, clock, ...audit.options }, ['GITHUB_WEBHOOK_SECRET']);
+    await call(handler);
+    connect.setField('canary-prod', 'webhook-github', 'current', CANARY.rotated);
+    try {
+      connect.setLatency(150);
+      connect.resetRequests();
+      offsetMs = 61_000;
+      const during = await call(handler);
+      expect(bodyOf(during)).toEqual({ GITHUB_WEBHOOK_SECRET: digest(CANARY.github) });
+      const rotatedSeen = (): boolean => audit.events('secret.refresh').some((event) => event['changed'] === true);
+      await eventually(rotatedSeen, 'the background refresh');
+      expect(audit.events('secret.refresh')).toContainEqual(
+        expect.objectContaining({ names: ['GITHUB_WEBHOOK_SECRET'], previousItemVersion: 1, itemVersion: 2, changed: true }),
+      );
+      expect(bodyOf(await call(handler))).toEqual({ GITHUB_WEBHOOK_SECRET: digest(CANARY.rotated) });
+      // Refreshing an item already located costs its GET alone.
+      expect(connect.countRequests({ path: ITEM_GET })).toBe(3);
+    } finally {
+      connect.setField('canary-prod', 'webhook-github', 'current', CANARY.github);
+    }
+  });
+});
+
+describe('Connect failures', () => {
+  it('serves the last good value when a refresh fails transiently, and answers 503 past maxStaleMs', async () => {
+    let offsetMs = 0;
+    const clock = (): number => Date.now() + offsetMs;
+    const { handler } = secretsHandler({ env: functionEnv(connect.url), ttlMs: 60_000, maxStaleMs: 30_000, clock, ...audit.options });
+    await call(handler);
+    connect.addFault({ method: 'GET', path: ITEM_GET, spec: { kind: 'status', status: 503, body: 'json' } });
+    offsetMs = 61_000;
+    expect(bodyOf(await call(handler))).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.stripeCurrent) });
+    await eventually(() => audit.events('secret.stale').length > 0, 'secret.stale');
+    expect(audit.events('secret.stale')[0]).toMatchObject({ code: 'SERVER', status: 503, retryable: true, ageMs: expect.any(Number) });
+    expect(audit.metrics.map((metric) => metric.name)).toContain('SecretStaleServed');
+    expect((await call(handler)).statusCode).toBe(200);
+
+    offsetMs = 95_000; // past ttlMs + maxStaleMs
+    const expired = await call(handler);
+    expect(expired.statusCode).toBe(503);
+    expect(Number(expired.headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each([
+    ['connection resets', { kind: 'reset' } as const],
+    ['HTTP 502s', { kind: 'status', status: 502, body: 'text' } as const],
+  ])('answers 503 with Retry-After within the deadline while Connect is down (%s), then recovers without a restart', async (_label, spec) => {
+    connect.addFault({ spec });
+    const { handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options });
+    const started = Date.now();
+    const down = await call(handler, httpApiEvent(), 3000);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(down.statusCode).toBe(503);
+    expect(down.headers).toMatchObject({ 'Retry-After': expect.stringMatching(/^\d+$/), 'Content-Type': 'application/problem+json' });
+    expect(audit.events('secret.failure').length).toBeGreaterThan(0);
+
+    connect.clearFaults();
+    const back = await call(handler);
+    expect(back.statusCode).toBe(200);
+    expect(bodyOf(back)).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.stripeCurrent) });
+  });
+
+  it('answers 503 after a cold start against a closed port, and recovers when Connect listens again', async () => {
+    const server = await startConnectServer({ port: 0, seed: CANARY_SEED });
+    const port = server.port;
+    await server.close();
+    const { handler } = secretsHandler({ env: functionEnv(`http://127.0.0.1:${port}`), ...audit.options });
+    expect((await call(handler, httpApiEvent(), 3000)).statusCode).toBe(503);
+    const again = await startConnectServer({ port, seed: CANARY_SEED });
+    try {
+      expect((await call(handler)).statusCode).toBe(200);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('never holds an invocation past its deadline when Connect hangs', async () => {
+    connect.addFault({ method: 'GET', spec: { kind: 'hang' } });
+    const { handler } = secretsHandler({ env: functionEnv(connect.url), reserveMs: 300, ...audit.options });
+    const started = Date.now();
+    const result = await call(handler, restApiEvent(), 1500);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(result.statusCode).toBe(503);
+    expect(result.headers['Retry-After']).toBe('1');
+  });
+
+  it.each([
+    ['401 (a token Connect does not know)', { OP_CONNECT_TOKEN: 'canary-token-unknown-5a4b3c2d1e' }, 'UNAUTHORIZED'],
+    ['403 (a vault outside the token scope)', { OP_CONNECT_TOKEN: CANARY.stagingToken, STRIPE_WEBHOOK_SECRET: `op://${PROD_VAULT_ID}/webhook-stripe/current` }, 'FORBIDDEN'],
+    ['404 (an item that does not exist)', { STRIPE_WEBHOOK_SECRET: 'op://canary-prod/no-such-item/current' }, 'NOT_FOUND'],
+  ])('answers %s with 503 and secret.failure, without a request storm', async (_label, env, code) => {
+    const { handler } = secretsHandler({
+      env: { OP_CONNECT_HOST: connect.url, OP_CONNECT_TOKEN: CANARY.readToken, STRIPE_WEBHOOK_SECRET: 'op://canary-prod/webhook-stripe/current', ...env },
+      ...audit.options,
+    });
+    for (let index = 0; index < 25; index++) expect((await call(handler)).statusCode).toBe(503);
+    // The prefetch's requests, then nothing: the failure is remembered for its backoff.
+    expect(connect.countRequests()).toBeLessThanOrEqual(4);
+    expect(audit.events('secret.failure')).toEqual([expect.objectContaining({ names: ['STRIPE_WEBHOOK_SECRET'], code, retryable: false })]);
+  });
+
+  it('leaves an optional secret undefined when it fails, and still answers', async () => {
+    const { handler } = secretsHandler(
+      {
+        env: functionEnv(connect.url, { STRIPE_WEBHOOK_PREVIOUS: 'op://canary-prod/webhook-stripe/no-such-field' }),
+        secrets: { STRIPE_WEBHOOK_PREVIOUS: { required: false } },
+        ...audit.options,
+      },
+      ['STRIPE_WEBHOOK_SECRET', 'STRIPE_WEBHOOK_PREVIOUS'],
+    );
+    const result = await call(handler);
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.stripeCurrent), STRIPE_WEBHOOK_PREVIOUS: null });
+  });
+
+  it('rethrows for events that are not API Gateway', async () => {
+    connect.addFault({ spec: { kind: 'status', status: 500, body: 'json' } });
+    const { handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options });
+    await expect(handler({ Records: [{ eventSource: 'aws:sqs' }] }, lambdaContext(3000) as SecretsContext)).rejects.toMatchObject({
+      name: 'SecretsUnavailableError',
+      statusCode: 503,
+    });
+  });
+});
+
+describe('the Connect token from Secrets Manager', () => {
+  const secretsManager = mockClient(SecretsManagerClient);
+  const TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:op-connect-token-AbCdEf';
+
+  afterEach(() => secretsManager.reset());
+
+  it('reads the token once per container', async () => {
+    secretsManager.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: JSON.stringify({ token: CANARY.readToken }) });
+    const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
+    const { secrets, handler } = secretsHandler({ env, ...audit.options });
+    for (let index = 0; index < 5; index++) expect((await call(handler)).statusCode).toBe(200);
+    await secrets.refresh('DATABASE_URL');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('reads the token again after Connect answers 401, so a rotated token is picked up', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: 'canary-token-revoked-9d8c7b6a5f4e' })
+      .resolves({ SecretString: CANARY.readToken });
+    const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
+    const { handler } = secretsHandler({ env, failureBackoffMs: 50, ...audit.options });
+    expect((await call(handler)).statusCode).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((await call(handler)).statusCode).toBe(200);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('answers 503 while Secrets Manager fails, and recovers on a later invocation', async () => {
+    secretsManager.on(GetSecretValueCommand).rejectsOnce(Object.assign(new Error('throttled'), { name: 'ThrottlingException' })).resolves({ SecretString: CANARY.readToken });
+    const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
+    const { handler } = secretsHandler({ env, failureBackoffMs: 50, ...audit.options });
+    expect((await call(handler)).statusCode).toBe(503);
+    expect(audit.events('secret.failure')[0]).toMatchObject({ code: 'TOKEN_UNAVAILABLE' });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((await call(handler)).statusCode).toBe(200);
+  });
+});
