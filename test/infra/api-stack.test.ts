@@ -1,7 +1,9 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { STAGE_NAMES, type StageConfig, type StageName, stageConfig } from '../../infra/config';
 import { defineApp } from '../../infra/define-app';
+import type { IConstruct } from 'constructs';
 import type { ApiStack } from '../../infra/stacks/api-stack';
 import { createTestApp, functionLogicalId, resourcesOfType, type TestApp, validationViolations } from './synth';
 
@@ -12,6 +14,23 @@ interface Statement {
 }
 
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** The scheduled functions of Operations, deployed beside the function table's. */
+const OPS_FUNCTIONS = ['rotate', 'canary', 'activity'] as const;
+/** Operations' alarms: the function and the failure metric each watches. */
+const OPS_ALARMS = [
+  ['canary', 'SecretCanaryFailed'],
+  ['rotate', 'SecretRotationFailed'],
+  ['activity', 'ActivityForwardFailed'],
+] as const;
+
+type Policies = ReturnType<typeof resourcesOfType>;
+
+/** The statements of the one policy attached to this role. */
+function statementsOfRole(policies: Policies, roleId: string): Statement[] {
+  const attached = Object.values(policies).filter((policy) => JSON.stringify(policy.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]));
+  expect(attached).toHaveLength(1);
+  return (attached[0]!.Properties!.PolicyDocument as { Statement: Statement[] }).Statement;
+}
 
 describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
   const config: StageConfig = stageConfig(stage);
@@ -31,15 +50,27 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
   const functionName = (name: string): string => `op-lambda-${stage}-${name}`;
   const functionProps = (name: string): Record<string, unknown> =>
     resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, functionName(name))]!.Properties!;
+  const roleLogicalId = (name: string): string => (functionProps(name).Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const logicalIdOf = (construct: IConstruct): string => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
   it('is named after its stage', () => {
     expect(stack.stackName).toBe(`OpLambda-${stage}`);
     expect(stack.node.id).toBe(`OpLambda-${stage}`);
   });
 
-  it('deploys exactly the functions of the function table', () => {
+  it('deploys exactly the functions of the function table behind the API, plus the three operations functions', () => {
+    const tableNames = config.functions.map((fn) => functionName(fn.name));
+    // The API's functions: the stack's function map and the integrations' targets.
+    expect([...stack.functions.keys()].sort()).toEqual(config.functions.map((fn) => fn.name).sort());
+    for (const [name, fn] of stack.functions) expect(logicalIdOf(fn.function)).toBe(functionLogicalId(template, functionName(name)));
+    const integrationTargets = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration')).map(
+      (integration) => (integration.Properties!.IntegrationUri as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+    );
+    expect(new Set(integrationTargets)).toEqual(new Set(tableNames.map((name) => functionLogicalId(template, name))));
+    // The stack's functions: those, and the scheduled ones of Operations.
+    for (const op of OPS_FUNCTIONS) expect(logicalIdOf(stack.operations[op].function)).toBe(functionLogicalId(template, functionName(op)));
     const names = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).map((fn) => fn.Properties?.FunctionName);
-    expect(names.sort()).toEqual(config.functions.map((fn) => functionName(fn.name)).sort());
+    expect(names.sort()).toEqual([...tableNames, ...OPS_FUNCTIONS.map(functionName)].sort());
   });
 
   it.each(config.functions.map((fn) => [fn.name, fn] as const))('runs %s on nodejs24.x, arm64, traced, JSON logs', (name) => {
@@ -93,17 +124,24 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
     }
   });
 
-  it('lets each function read the one Connect token secret and nothing else', () => {
-    const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'));
-    expect(policies).toHaveLength(config.functions.length);
-    const tokenArn = `:secret:${config.connect.tokenSecretName}-??????`;
-    for (const policy of policies) {
-      const statements = (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement;
+  it('lets each function read its one Connect token secret and nothing else: only rotate reads the write token', () => {
+    const readToken = `:secret:${config.connect.tokenSecretName}-??????`;
+    const writeToken = `:secret:${config.rotation.writeTokenSecretName}-??????`;
+    const expected: [name: string, token: string][] = [
+      ...config.functions.map((fn) => [fn.name, readToken] as [string, string]),
+      ['canary', readToken],
+      ['activity', readToken],
+      ['rotate', writeToken],
+    ];
+    const policies = resourcesOfType(template, 'AWS::IAM::Policy');
+    expect(Object.keys(policies)).toHaveLength(expected.length);
+    for (const [name, token] of expected) {
+      const statements = statementsOfRole(policies, roleLogicalId(name));
       const secretStatements = statements.filter((s) => [s.Action].flat().some((action) => action.startsWith('secretsmanager:')));
       expect(secretStatements).toHaveLength(1);
       expect([secretStatements[0]!.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
       const resource = JSON.stringify(secretStatements[0]!.Resource);
-      expect(resource.endsWith(`${tokenArn}"]]}`)).toBe(true);
+      expect(resource.endsWith(`${token}"]]}`)).toBe(true);
       expect(resource).not.toContain('*');
       for (const statement of statements) {
         expect([statement.Action].flat().every((action) => !action.includes('*'))).toBe(true);
@@ -112,7 +150,22 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       }
       const logStatement = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'))!;
       expect(logStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/LogGroup/), 'Arn'] });
+      // Beyond its log group, X-Ray and its token, only the activity forwarder holds a grant: its cursor table.
+      const others = statements.filter(
+        (s) => ![s.Action].flat().some((action) => /^(logs|xray|secretsmanager):/.test(action)),
+      );
+      expect(others.map((s) => s.Resource)).toEqual(
+        name === 'activity' ? [{ 'Fn::GetAtt': [logicalIdOf(stack.operations.cursorTable), 'Arn'] }] : [],
+      );
     }
+    // No other policy anywhere in the stack names the write token.
+    const rotatePolicies = Object.entries(policies).filter(([, policy]) =>
+      JSON.stringify(policy.Properties!.Roles).includes(`"${roleLogicalId('rotate')}"`),
+    );
+    const mentionsWriteToken = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>)
+      .filter(([, resource]) => resource.Type.startsWith('AWS::IAM::') && JSON.stringify(resource).includes(writeToken))
+      .map(([id]) => id);
+    expect(mentionsWriteToken).toEqual(rotatePolicies.map(([id]) => id));
   });
 
   it('routes each path to its function', () => {
@@ -192,7 +245,19 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(template, service) } }],
       });
     }
-    template.resourceCountIs('AWS::CloudWatch::Alarm', config.functions.length * 3);
+    // Operations alarms on its own failures, one alarm per scheduled function.
+    for (const [op, metricName] of OPS_ALARMS) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'OpLambda',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: functionName(op) }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    }
+    template.resourceCountIs('AWS::CloudWatch::Alarm', config.functions.length * 3 + OPS_ALARMS.length);
   });
 
   it('notifies nobody when no alarm email is configured', () => {

@@ -1,6 +1,8 @@
+import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { type StageConfig, stageConfig } from '../../infra/config';
+import type { SecretsFunction } from '../../infra/constructs/secrets-function';
 import { defineApp } from '../../infra/define-app';
 import { tryParseReference } from '../../shared/secrets/reference';
 import { createTestApp, resourcesOfType, type TestApp, validationViolations } from './synth';
@@ -111,15 +113,30 @@ describe('defineApp', () => {
     const base = stageConfig('staging');
     const stack = defineApp(appWith().app, { config: { ...base, connect: { ...base.connect, tokenSecretArn: TOKEN_ARN } } });
     const template = Template.fromStack(stack);
-    const resources = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).flatMap((policy) =>
-      (policy.Properties!.PolicyDocument as { Statement: { Action: string[]; Resource: unknown }[] }).Statement.filter((s) =>
-        s.Action.includes('secretsmanager:GetSecretValue'),
-      ).map((s) => s.Resource),
-    );
-    expect(resources).toEqual(base.functions.map(() => TOKEN_ARN));
-    for (const fn of Object.values(resourcesOfType(template, 'AWS::Lambda::Function'))) {
-      expect((fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.OP_CONNECT_TOKEN_SECRET_ARN).toBe(TOKEN_ARN);
-    }
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const policies = resourcesOfType(template, 'AWS::IAM::Policy');
+    /** The function's token secret: what its role may read, and what its environment names. */
+    const tokenOf = (fn: SecretsFunction): { granted: unknown[]; variable: unknown } => {
+      const roleId = stack.getLogicalId(fn.role.node.defaultChild as CfnElement);
+      const granted = Object.values(policies)
+        .filter((policy) => JSON.stringify(policy.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .flatMap((policy) => (policy.Properties!.PolicyDocument as { Statement: { Action: string[]; Resource: unknown }[] }).Statement)
+        .filter((s) => s.Action.includes('secretsmanager:GetSecretValue'))
+        .map((s) => s.Resource);
+      const properties = functions[stack.getLogicalId(fn.function.node.defaultChild as CfnElement)]!.Properties!;
+      return { granted, variable: (properties.Environment as { Variables: Record<string, unknown> }).Variables.OP_CONNECT_TOKEN_SECRET_ARN };
+    };
+    const { rotate, canary, activity } = stack.operations;
+    expect(stack.functions.size).toBe(base.functions.length);
+    const readers = [...stack.functions.values(), canary, activity];
+    expect(Object.keys(functions)).toHaveLength(readers.length + 1);
+    expect(readers.map(tokenOf)).toEqual(readers.map(() => ({ granted: [TOKEN_ARN], variable: TOKEN_ARN })));
+    // The write token has no ARN in the config: rotate names it, by name, and reads nothing else.
+    const writeTokenArn = stack.resolve(stack.operations.writeTokenSecret.secretArn) as unknown;
+    expect(JSON.stringify(writeTokenArn)).toContain(`:secret:${base.rotation.writeTokenSecretName}`);
+    expect(tokenOf(rotate)).toEqual({ granted: [expect.anything()], variable: writeTokenArn });
+    expect(JSON.stringify(tokenOf(rotate).granted)).toContain(`:secret:${base.rotation.writeTokenSecretName}-??????`);
+    expect(JSON.stringify(tokenOf(rotate).granted)).not.toContain(TOKEN_ARN);
   });
 
   it('refuses a token secret name that looks like it carries a Secrets Manager suffix', () => {

@@ -11,6 +11,8 @@ import { PROJECT_ROOT } from './synth';
 
 const run = promisify(execFile);
 const CLI_TIMEOUT_MS = 180_000;
+/** Scheduled functions of the Operations construct, deployed beside the function table's. */
+const OPS_FUNCTIONS = ['rotate', 'canary', 'activity'];
 
 /** The environment minus anything that could reach AWS. */
 function offlineEnv(): NodeJS.ProcessEnv {
@@ -63,7 +65,7 @@ describe('npx cdk synth', () => {
   });
 
   it(
-    'synthesizes the staging stack offline with one bundled asset per function',
+    'synthesizes the staging stack offline with one bundled asset per function, operations included',
     async () => {
       const outdir = newOutdir();
       const result = await cdk(['synth', '--quiet', '-o', outdir]);
@@ -78,17 +80,19 @@ describe('npx cdk synth', () => {
       });
 
       const assets = readdirSync(outdir).filter((entry) => entry.startsWith('asset.'));
-      const functions = stageConfig('staging').functions;
-      expect(assets).toHaveLength(functions.length);
+      const functionNames = [...stageConfig('staging').functions.map((fn) => fn.name), ...OPS_FUNCTIONS].map(
+        (name) => `op-lambda-staging-${name}`,
+      );
+      expect(assets).toHaveLength(functionNames.length);
       for (const asset of assets) expect(existsSync(join(outdir, asset, 'index.js'))).toBe(true);
 
       // Each function points at its own asset folder, as the local emulator will read it.
       const template = JSON.parse(readFileSync(join(outdir, 'OpLambda-staging.template.json'), 'utf8')) as {
-        Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+        Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties?: { FunctionName?: string } }>;
       };
-      const assetPaths = Object.values(template.Resources)
-        .filter((resource) => resource.Type === 'AWS::Lambda::Function')
-        .map((resource) => resource.Metadata?.['aws:asset:path']);
+      const lambdas = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+      expect(lambdas.map((resource) => resource.Properties?.FunctionName).sort()).toEqual(functionNames.sort());
+      const assetPaths = lambdas.map((resource) => resource.Metadata?.['aws:asset:path']);
       expect(new Set(assetPaths)).toEqual(new Set(assets));
     },
     CLI_TIMEOUT_MS + 10_000,
