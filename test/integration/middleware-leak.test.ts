@@ -1,0 +1,197 @@
+/**
+ * The leak test: canary secrets in the local Connect server, every scenario run through opSecrets
+ * with the real Powertools Logger and Metrics, and everything captured — stdout, stderr, responses,
+ * thrown errors (fully inspected, causes included), what @middy/http-error-handler would log,
+ * status() — then scanned for any value, any token and the Authorization header.
+ */
+import { inspect } from 'node:util';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import { mockClient } from 'aws-sdk-client-mock';
+import { startConnectServer, type LocalConnect } from '../../local/connect/server';
+import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
+import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
+import { httpApiEvent, lambdaContext, restApiEvent } from '../unit/middleware-fakes';
+import { CANARY, CANARY_SEED, functionEnv, ITEM_GET, PROD_VAULT_ID, secretsHandler, type SecretsHandler } from './middleware-setup';
+
+const AUTHORIZATION_CANARY = 'canary-authorization-bearer-3c2b1a0f9e8d';
+const SM_TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:op-connect-token-LeAkTe';
+
+const captured = { stdout: [] as string[], stderr: [] as string[], responses: [] as string[], errors: [] as string[], handlerLogs: [] as string[], status: [] as string[] };
+let connect: LocalConnect;
+let closed = false;
+/** Every middleware here gives up on Connect within this, so nothing runs on once it has passed. */
+const TIMEOUT_MS = 1500;
+const restores: (() => void)[] = [];
+const secretsManager = mockClient(SecretsManagerClient);
+
+/** Events whose headers carry an Authorization header with a canary credential. */
+function authorizedV2(): Record<string, unknown> {
+  const event = httpApiEvent({ sub: 'user-7' });
+  return { ...event, headers: { ...(event['headers'] as object), authorization: `Bearer ${AUTHORIZATION_CANARY}` } };
+}
+
+function authorizedV1(): Record<string, unknown> {
+  return { ...restApiEvent({ userArn: 'arn:aws:iam::123456789012:user/ops' }), headers: { Authorization: `Bearer ${AUTHORIZATION_CANARY}` } };
+}
+
+async function run(handler: SecretsHandler, event: unknown = authorizedV2(), timeoutMs = 5000): Promise<void> {
+  try {
+    captured.responses.push(JSON.stringify(await handler(event, lambdaContext(timeoutMs) as SecretsContext)));
+  } catch (error) {
+    captured.errors.push(inspect(error, { depth: 12 }), String(error), (error as Error).stack ?? '');
+  }
+}
+
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 400));
+}
+
+beforeAll(async () => {
+  connect = await startConnectServer({ port: 0, seed: CANARY_SEED });
+  const capture = (into: string[]) => (chunk: string | Uint8Array): boolean => {
+    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  };
+  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture(captured.stdout));
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture(captured.stderr));
+  restores.push(() => stdout.mockRestore(), () => stderr.mockRestore());
+  // The real Powertools Logger and Metrics write through their own Console onto these streams.
+  for (const [name, value] of Object.entries({ POWERTOOLS_DEV: 'false', POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_LOG_LEVEL: 'DEBUG' })) {
+    const saved = process.env[name];
+    process.env[name] = value;
+    restores.push(() => (saved === undefined ? Reflect.deleteProperty(process.env, name) : (process.env[name] = saved)));
+  }
+});
+
+afterAll(async () => {
+  for (const restore of restores.reverse()) restore();
+  if (!closed) await connect.close();
+});
+
+beforeEach(() => {
+  connect.clearFaults();
+  connect.setLatency(0);
+});
+
+const READ_ALL = ['STRIPE_WEBHOOK_SECRET', 'STRIPE_WEBHOOK_PREVIOUS', 'GITHUB_WEBHOOK_SECRET', 'DATABASE_URL'];
+
+describe('no secret value, token or Authorization header reaches any output', () => {
+  it('in success, warm, refresh-ahead and rotation', async () => {
+    let offsetMs = 0;
+    const { secrets, handler } = secretsHandler({ timeoutMs: TIMEOUT_MS, env: functionEnv(connect.url), ttlMs: 60_000, clock: () => Date.now() + offsetMs }, READ_ALL);
+    for (let index = 0; index < 5; index++) await run(handler, index % 2 === 0 ? authorizedV2() : authorizedV1());
+    connect.setField('canary-prod', 'webhook-stripe', 'current', CANARY.rotated);
+    offsetMs = 61_000;
+    await run(handler);
+    await settle();
+    await run(handler);
+    captured.status.push(JSON.stringify(secrets.status()), inspect(secrets, { depth: 6 }));
+    connect.setField('canary-prod', 'webhook-stripe', 'current', CANARY.stripeCurrent);
+    await secrets.refresh('STRIPE_WEBHOOK_SECRET');
+    await run(handler);
+  });
+
+  it('in stale-if-error and expiry', async () => {
+    let offsetMs = 0;
+    const { handler } = secretsHandler({ timeoutMs: TIMEOUT_MS, env: functionEnv(connect.url), ttlMs: 60_000, maxStaleMs: 30_000, clock: () => Date.now() + offsetMs }, READ_ALL);
+    await run(handler);
+    connect.addFault({ path: ITEM_GET, spec: { kind: 'reset-mid-body' } });
+    offsetMs = 61_000;
+    await run(handler);
+    await settle();
+    await run(handler);
+    offsetMs = 95_000;
+    await run(handler);
+  });
+
+  it.each([
+    ['reset', { kind: 'reset' }],
+    ['reset mid-body (a partial item, values included, on the wire)', { kind: 'reset-mid-body' }],
+    ['malformed JSON', { kind: 'malformed' }],
+    ['500 with a JSON body', { kind: 'status', status: 500, body: 'json' }],
+    ['502 with a text body', { kind: 'status', status: 502, body: 'text' }],
+    ['429 with Retry-After', { kind: 'status', status: 429, body: 'json', retryAfter: '2' }],
+  ] as const)('in outages: %s', async (_label, spec) => {
+    connect.addFault({ spec });
+    const { secrets, handler } = secretsHandler({ timeoutMs: TIMEOUT_MS, env: functionEnv(connect.url) }, READ_ALL);
+    await run(handler, authorizedV2(), 2500);
+    await run(handler, { Records: [{ body: 'queued' }] }, 2500);
+    await secrets.refresh('DATABASE_URL').catch((error: unknown) => captured.errors.push(inspect(error, { depth: 12 })));
+    captured.status.push(JSON.stringify(secrets.status()));
+  });
+
+  it('in hangs', async () => {
+    connect.addFault({ method: 'GET', spec: { kind: 'hang' } });
+    const { handler } = secretsHandler({ timeoutMs: TIMEOUT_MS, env: functionEnv(connect.url), reserveMs: 200 }, READ_ALL);
+    await run(handler, authorizedV1(), 900);
+    await run(handler, { source: 'aws.events' }, 900);
+  });
+
+  it('in permanent failures: 401, 403, 404, missing field', async () => {
+    const envs = [
+      functionEnv(connect.url, { OP_CONNECT_TOKEN: 'canary-token-unknown-7e6d5c4b3a' }),
+      functionEnv(connect.url, { OP_CONNECT_TOKEN: CANARY.stagingToken, STRIPE_WEBHOOK_SECRET: `op://${PROD_VAULT_ID}/webhook-stripe/current` }),
+      functionEnv(connect.url, { GITHUB_WEBHOOK_SECRET: 'op://canary-prod/webhook-gitlab/current' }),
+      functionEnv(connect.url, { DATABASE_URL: 'op://canary-prod/database/connection/password' }),
+    ];
+    for (const env of envs) {
+      const { handler } = secretsHandler({ timeoutMs: TIMEOUT_MS, env }, READ_ALL);
+      await run(handler);
+      await run(handler, { Records: [] });
+    }
+  });
+
+  it('through @middy/http-error-handler, in both orders, with its logger on', async () => {
+    connect.addFault({ spec: { kind: 'status', status: 503, body: 'json' } });
+    for (const order of ['first', 'last']) {
+      const secrets = opSecrets({ timeoutMs: TIMEOUT_MS, env: functionEnv(connect.url) });
+      const errors = httpErrorHandler({ logger: (error) => captured.handlerLogs.push(inspect(error, { depth: 12 })) });
+      const handler = middy()
+        .use(order === 'first' ? [errors, secrets] : [secrets, errors])
+        .handler(async () => ({ statusCode: 200 }));
+      captured.responses.push(JSON.stringify(await handler(authorizedV2(), lambdaContext(2500) as Parameters<typeof handler>[1])));
+    }
+    expect(captured.handlerLogs.length).toBeGreaterThan(0);
+  });
+
+  it('with the Connect token from Secrets Manager', async () => {
+    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: JSON.stringify({ token: 'canary-token-revoked-4f3e2d1c0b' }) }).resolves({ SecretString: JSON.stringify({ token: CANARY.readToken }) });
+    try {
+      const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: SM_TOKEN_ARN };
+      const { handler } = secretsHandler({ timeoutMs: TIMEOUT_MS, env, failureBackoffMs: 20 }, READ_ALL);
+      await run(handler);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await run(handler);
+    } finally {
+      secretsManager.reset();
+    }
+  });
+
+  // Runs last (tests in a file run in order): scans what every scenario above produced.
+  it('leaves nothing to find in all of it', async () => {
+    // Hung and retried requests end when Connect goes away: capture what they report too.
+    await connect.close();
+    closed = true;
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS + 300));
+
+    // The scan is only worth something if the scenarios produced the output it scans.
+    const output = [...captured.stdout, ...captured.stderr].join('');
+    const markers = ['"secret.fetch"', '"secret.access"', '"secret.failure"', '"secret.stale"', '"secret.refresh"', 'SecretFetchLatency', 'SecretCacheHit', 'SecretStaleServed'];
+    expect(markers.filter((marker) => !output.includes(marker))).toEqual([]);
+    expect(captured.responses.some((response) => response.includes('"statusCode":503'))).toBe(true);
+    expect(captured.errors.some((error) => error.includes('SecretsUnavailableError'))).toBe(true);
+
+    const secrets = [
+      ...collectSecretValues(CANARY_SEED),
+      CANARY.rotated,
+      AUTHORIZATION_CANARY,
+      'canary-token-unknown-7e6d5c4b3a',
+      'canary-token-revoked-4f3e2d1c0b',
+    ];
+    expectNoLeaks(captured, secrets);
+    // Responses name neither a vault nor the Connect host.
+    expectNoLeaks({ responses: captured.responses }, ['canary-prod', PROD_VAULT_ID, new URL(connect.url).host, 'Bearer']);
+  });
+});
