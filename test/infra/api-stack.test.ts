@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -5,6 +7,7 @@ import { STAGE_NAMES, type StageConfig, type StageName, stageConfig } from '../.
 import { defineApp } from '../../infra/define-app';
 import type { IConstruct } from 'constructs';
 import type { ApiStack } from '../../infra/stacks/api-stack';
+import { AXIOS_UNUSED_MESSAGE } from '../../shared/secrets/axios-unused';
 import { createTestApp, functionLogicalId, resourcesOfType, type TestApp, validationViolations } from './synth';
 
 interface Statement {
@@ -298,6 +301,20 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       const metadata = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, functionName(fn.name))]!.Metadata!;
       expect(metadata['aws:asset:path']).toMatch(/^asset\.[0-9a-f]{64}$/);
       expect(metadata['aws:cdk:path']).toBe(`OpLambda-${stage}/${fn.name[0]!.toUpperCase()}${fn.name.slice(1)}/Function/Resource`);
+    }
+  });
+
+  it('bundles a stub in place of axios wherever @1password/connect is bundled, and axios nowhere', () => {
+    const sdkUsers = [...config.functions.map((fn) => fn.name), 'canary'];
+    for (const name of [...config.functions.map((fn) => fn.name), ...OPS_FUNCTIONS]) {
+      const metadata = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, functionName(name))]!.Metadata!;
+      const assetDir = join(testApp.app.outdir, metadata['aws:asset:path'] as string);
+      const { sources } = JSON.parse(readFileSync(join(assetDir, 'index.js.map'), 'utf8')) as { sources: string[] };
+      expect(sources.filter((source) => source.includes('node_modules/axios/'))).toEqual([]);
+      const bundlesSdk = sources.some((source) => source.includes('node_modules/@1password/connect/'));
+      expect([name, bundlesSdk]).toEqual([name, sdkUsers.includes(name)]);
+      expect(sources.some((source) => source.endsWith('shared/secrets/axios-unused.ts'))).toBe(bundlesSdk);
+      expect(readFileSync(join(assetDir, 'index.js'), 'utf8').includes(AXIOS_UNUSED_MESSAGE)).toBe(bundlesSdk);
     }
   });
 
