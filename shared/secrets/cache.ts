@@ -221,7 +221,9 @@ export class SecretCache {
     const flight = joinable ?? this.startFlight([entry], deadline, true);
     await untilDeadline(flight.done, deadline, this.clock);
     const after = this.clock();
-    if (flight.settled && entry.failure) return this.miss(entry, after);
+    // Unsettled at the deadline: the cached value is the one being replaced, not an answer.
+    if (!flight.settled) return deadlinePassed(entry);
+    if (entry.failure) return this.miss(entry, after);
     return this.settle(entry, flight, after);
   }
 
@@ -367,10 +369,7 @@ export class SecretCache {
 
   private settle(entry: Entry, flight: Flight, now: number): CacheResult {
     if (this.isUsable(entry, now)) return this.hit(entry, false);
-    if (!flight.settled) {
-      const error = new ConnectError('TIMEOUT', 'the secret was not resolved before the deadline', { reference: entry.reference.raw });
-      return { ok: false, error, retryAfterMs: 0 };
-    }
+    if (!flight.settled) return deadlinePassed(entry);
     return this.miss(entry, now);
   }
 
@@ -395,6 +394,11 @@ export class SecretCache {
 
 function holdUntil(failure: Failure, optional: boolean): number {
   return optional || !failure.error.retryable ? failure.backoffUntil : failure.serverRetryAt;
+}
+
+function deadlinePassed(entry: Entry): CacheResult {
+  const error = new ConnectError('TIMEOUT', 'the secret was not resolved before the deadline', { reference: entry.reference.raw });
+  return { ok: false, error, retryAfterMs: 0 };
 }
 
 function noResult(reference: SecretReference): ConnectError {
