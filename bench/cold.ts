@@ -13,10 +13,11 @@ import type { FunctionDefinition } from '../local/lambda/types';
 import { bundleHandler } from './build';
 import { buildFixture, layoutFor, minimalRequests, referenceEnvironment, vaultId, itemId, type Addressing, type ColdFixture } from './cold-fixture';
 import { figure, formatMs, type Figure } from './figures';
+import { measureFirstRequest, type FirstRequestCost } from './first-request';
 import { maximum, median, minimum } from './stats';
 import { printTable, type Table } from './table';
 
-export type ColdApproachId = 'noop' | 'op-lambda' | 'op-lambda-no-axios' | 'sdk-parallel' | 'sdk-sequential';
+export type ColdApproachId = 'noop' | 'op-lambda' | 'op-lambda-no-axios' | 'op-lambda-concurrency-32' | 'sdk-parallel' | 'sdk-sequential';
 
 interface ColdApproach {
   id: ColdApproachId;
@@ -38,6 +39,12 @@ const APPROACHES: readonly ColdApproach[] = [
     entry: 'bench/handlers/op-lambda.ts',
     replace: { axios: 'bench/handlers/axios-stub.ts' },
     counts: [0, 10],
+  },
+  {
+    id: 'op-lambda-concurrency-32',
+    label: 'op-lambda, 32 requests in flight (default 8)',
+    entry: 'bench/handlers/op-lambda-wide.ts',
+    counts: [50],
   },
 ];
 
@@ -85,6 +92,8 @@ export interface ColdResults {
   processInitMs: Figure;
   repetitions: number;
   memoryMb: number;
+  /** First and second request of a fresh process, fetch against node:http, no added latency. */
+  firstRequest: FirstRequestCost;
   scenarios: ColdScenarioResult[];
 }
 
@@ -112,6 +121,7 @@ export async function runColdBench(options: ColdOptions): Promise<ColdResults> {
   const runtimeDir = await createRuntimeDir();
   try {
     const scenarios = await prepareScenarios(options);
+    const firstRequest = await measureFirstRequest(`${connect.url}/heartbeat`, options.repetitions);
     connect.setLatency(options.latencyMs);
     const roundTripMs = await measureRoundTrip(connect, fixture);
     const samples = new Map<Scenario, Sample[]>(scenarios.map((scenario) => [scenario, []]));
@@ -129,9 +139,11 @@ export async function runColdBench(options: ColdOptions): Promise<ColdResults> {
       processInitMs: figure(noopMedian(samples), 'ms'),
       repetitions: options.repetitions,
       memoryMb: MEMORY_MB,
+      firstRequest,
       scenarios: results,
     };
     printTable(coldTable(cold));
+    printTable(firstRequestTable(cold));
     return cold;
   } finally {
     await runtimeDir.dispose();
@@ -290,5 +302,17 @@ export function coldTable(cold: ColdResults): Table {
       `${scenario.overLowerBoundMs.value >= 0 ? '+' : ''}${formatMs(scenario.overLowerBoundMs.value)}`,
       String(scenario.failures),
     ]),
+  };
+}
+
+export function firstRequestTable(cold: ColdResults): Table {
+  const { fetchFirstMs, fetchSecondMs, httpFirstMs, httpSecondMs } = cold.firstRequest;
+  return {
+    title: `First requests of a fresh process to the local Connect server, no added latency (median of ${cold.repetitions})`,
+    headers: ['transport', 'first request ms', 'second request ms'],
+    rows: [
+      ['global fetch (undici; op-lambda\'s resolver)', formatMs(fetchFirstMs.value), formatMs(fetchSecondMs.value)],
+      ['node:http (axios; @1password/connect\'s default)', formatMs(httpFirstMs.value), formatMs(httpSecondMs.value)],
+    ],
   };
 }

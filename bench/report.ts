@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from './build';
 import { bundleTables, type BundleResults } from './bundle';
 import { renderColdChart } from './chart';
-import { coldTable, type ColdResults } from './cold';
+import { coldTable, firstRequestTable, type ColdResults } from './cold';
 import { figure, type Figure } from './figures';
 import { machineSummary, type MachineDescription } from './machine';
 import { renderMarkdown, type Table } from './table';
-import { warmTable, type WarmResults } from './warm-compare';
+import { warmTable, type WarmResults } from './warm';
 
 export interface BenchResults {
   /** ISO 8601. */
@@ -74,7 +74,7 @@ export function generatedSection(results: BenchResults): string {
   };
   if (results.warm) section('Warm invoke', [warmTable(results.warm)]);
   if (results.cold) {
-    section('Cold start', [coldTable(results.cold)]);
+    section('Cold start', [coldTable(results.cold), firstRequestTable(results.cold)]);
     parts.push(
       `Round trip of one Connect request from a warm client: ${results.cold.roundTripMs.value} ms; ` +
         `INIT of a handler doing nothing: ${results.cold.processInitMs.value} ms. ` +

@@ -20,7 +20,7 @@ import { runColdBench } from './cold';
 import { figure } from './figures';
 import { describeMachine, machineSummary } from './machine';
 import { newResults, publish } from './report';
-import { runWarmBench } from './warm-compare';
+import { runWarmBench } from './warm';
 
 type Part = 'warm' | 'cold' | 'bundle';
 const PARTS: readonly Part[] = ['warm', 'cold', 'bundle'];

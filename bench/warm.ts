@@ -1,42 +1,103 @@
 /**
- * Warm-invoke cost of opSecrets: a Middy handler holding 10 cached secrets against the same bare
- * Middy handler. Budget (DESIGN section 7): added time per warm invoke within 10% of the bare
- * handler's.
+ * Warm-invoke overhead, in process: a bare Middy handler against the same handler holding 10
+ * cached secrets with opSecrets, with @middy/secrets-manager, and with Powertools Parameters
+ * `getSecret`. The Secrets Manager client is answered in process (aws-sdk-client-mock), opSecrets'
+ * resolver likewise; every cache is filled before measuring, so each figure is the warm path alone.
  *
- * Variants, all with a Lambda-like context (getRemainingTimeInMillis, so Middy arms its early
- * timeout as it does on AWS):
- *   bare            middy(handler)
- *   opSecrets       + opSecrets, the handler reads no secret (the middleware alone)
- *   opSecrets+read  + the handler reads one secret, so a secret.access line is written (to
- *                   /dev/null, a real write system call)
+ * Budget (DESIGN section 7): opSecrets adds no more per invoke than either alternative, and
+ * stays within 10% of the bare handler.
  *
- * Median of several rounds after a warm-up; variants alternate within each round so that drift
- * (turbo, GC, neighbours) touches them alike. Run: npx tsx bench/warm.ts [--rounds N] [--invokes N]
+ * opSecrets is measured four ways, to tell its parts apart: reading the 10 secrets (one
+ * `secret.access` audit line per invoke, written to /dev/null: a real write system call, as
+ * stdout is on Lambda), the same with the line built but not written, reading one secret, and
+ * reading none (no access line: the middleware alone).
+ *
+ * Every variant gets a Lambda-like context (getRemainingTimeInMillis, so Middy arms its early
+ * timeout as on AWS). Median of several rounds after a warm-up; variants alternate order within
+ * each round so that drift (turbo, GC, neighbours) touches them alike.
+ *
+ * Part of `npm run bench`; alone: npx tsx bench/warm.ts [--rounds N] [--invokes N]
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
-import { ConnectError } from '../shared/secrets/errors';
-import { opSecrets, type SecretResolver } from '../shared/secrets/middleware';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { ConnectError } from '../shared/secrets/errors';
+import { opSecrets, type SecretResolver, type SecretsContext } from '../shared/secrets/middleware';
+import { figure, formatPercent, type Figure } from './figures';
+import { comparedSecretIds, comparedSecretNames, seen } from './handlers/catalog';
+import { median } from './stats';
+import { printTable, type Table } from './table';
 
 type Invoke = (event: unknown, context: Context) => Promise<unknown>;
 
-const SECRET_COUNT = 10;
-const args = new Map(process.argv.slice(2).flatMap((arg, index, all) => (arg.startsWith('--') ? [[arg.slice(2), all[index + 1] ?? '']] : [])));
-const ROUNDS = Number(args.get('rounds') ?? 15);
-const INVOKES = Number(args.get('invokes') ?? 20_000);
+export type WarmVariantId =
+  | 'bare'
+  | 'op-lambda'
+  | 'op-lambda-discard-audit'
+  | 'op-lambda-read-one'
+  | 'op-lambda-no-read'
+  | 'middy-secrets-manager'
+  | 'powertools';
 
-const secrets = Object.fromEntries(Array.from({ length: SECRET_COUNT }, (_, index) => [`SECRET_${index}`, `op://bench/item-${index}/credential`]));
+interface Variant {
+  id: WarmVariantId;
+  label: string;
+  invoke: Invoke;
+}
 
-/** Answers every reference at once, in process. */
-const resolver: SecretResolver = {
+export interface WarmOptions {
+  rounds: number;
+  invokesPerRound: number;
+}
+
+export interface WarmVariantResult {
+  id: WarmVariantId;
+  label: string;
+  nsPerInvoke: Figure;
+  overheadNs: Figure;
+  overheadPercent: Figure;
+  /** Per-round figures, for the curious and the sceptical. */
+  roundsNs: number[];
+}
+
+export interface WarmResults {
+  secrets: number;
+  rounds: number;
+  invokesPerRound: number;
+  variants: WarmVariantResult[];
+  budget: {
+    /** op-lambda's overhead within 10% of the bare handler. */
+    withinTenPercentOfBare: boolean;
+    /** op-lambda's overhead no larger than @middy/secrets-manager's or Powertools'. */
+    noLargerThanAlternatives: boolean;
+  };
+}
+
+const SECRETS_MAX_AGE_SECONDS = 3600;
+const names = comparedSecretNames();
+const ids = comparedSecretIds();
+
+/** Answers every reference at once, in process (used only to fill the cache). */
+const inProcessResolver: SecretResolver = {
   resolve: async (references) => ({
-    values: new Map(references.map((reference) => [reference.key, { value: `value-of-${reference.item}`, itemVersion: 1 }])),
+    values: new Map(references.map((reference) => [reference.key, { value: `value-of-${reference.item}-${reference.field}`, itemVersion: 1 }])),
     errors: new Map<string, ConnectError>(),
   }),
 };
 
-const quiet = { info: () => undefined, warn: () => undefined };
+const quietLogger = { info: () => undefined, warn: () => undefined };
 const noMetrics = { addMetric: () => undefined, publishStoredMetrics: () => undefined };
+
+const event = {
+  version: '2.0',
+  routeKey: 'GET /bench',
+  rawPath: '/bench',
+  headers: {},
+  requestContext: { apiId: 'bench', routeKey: 'GET /bench', http: { method: 'GET', path: '/bench', sourceIp: '203.0.113.1', userAgent: 'bench' } },
+};
 
 function lambdaContext(): Context {
   const deadline = Date.now() + 3600_000;
@@ -44,8 +105,8 @@ function lambdaContext(): Context {
     callbackWaitsForEmptyEventLoop: true,
     functionName: 'bench',
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:bench',
-    memoryLimitInMB: '1024',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
+    memoryLimitInMB: '512',
     awsRequestId: '8476a536-e9f4-11e8-9739-2dfe598c3fcd',
     logGroupName: '/aws/lambda/bench',
     logStreamName: 'stream',
@@ -56,83 +117,152 @@ function lambdaContext(): Context {
   };
 }
 
-const event = {
-  version: '2.0',
-  routeKey: 'GET /bench',
-  rawPath: '/bench',
-  headers: {},
-  requestContext: { apiId: 'bench', routeKey: 'GET /bench', http: { method: 'GET', path: '/bench', sourceIp: '203.0.113.1', userAgent: 'bench' } },
-};
-
-async function variants(devNull: number): Promise<Record<string, Invoke>> {
+async function buildVariants(devNull: number): Promise<Variant[]> {
+  // ESM-only packages (their exports offer only `import`): loaded the way ESM loads them.
   const { default: middy } = await import('@middy/core');
-  const respond = async (): Promise<unknown> => ({ statusCode: 200, body: 'ok' });
-  const options = { env: {}, resolver, logger: quiet, metrics: noMetrics, auditWrite: (line: string) => void writeSync(devNull, line), secrets };
-  const middleware = opSecrets(options);
-  const reading = opSecrets(options);
-  const built: Record<string, Invoke> = {
-    bare: middy(respond) as Invoke,
-    opSecrets: middy(respond).use(middleware) as unknown as Invoke,
-    'opSecrets+read': middy()
-      .use(reading)
-      .handler(async (_event, context) => ({ statusCode: 200, body: context.secrets['SECRET_3'] })) as unknown as Invoke,
-  };
-  // Every cache is filled (and every variant verified) before measuring.
-  for (const [name, invoke] of Object.entries(built)) {
-    const response = (await invoke(event, lambdaContext())) as { statusCode: number };
-    if (response.statusCode !== 200) throw new Error(`${name} did not answer 200`);
-  }
-  return built;
+  const { default: secretsManager } = await import('@middy/secrets-manager');
+  const secrets = Object.fromEntries(names.map((name, index) => [name, `op://bench/item-${Math.floor(index / 2)}/field-${index % 2}`]));
+  const opOptions = { env: {}, secrets, resolver: inProcessResolver, logger: quietLogger, metrics: noMetrics };
+  const readAll = async (_event: unknown, context: SecretsContext): Promise<unknown> => seen(names.map((name) => context.secrets[name]));
+  const fetchData = Object.fromEntries(names.map((name, index) => [name, ids[index]!]));
+  return [
+    { id: 'bare', label: 'bare Middy', invoke: middy(async () => seen([])) as Invoke },
+    {
+      id: 'op-lambda',
+      label: 'opSecrets, reads 10 (access line written)',
+      invoke: middy<unknown, unknown, Error, SecretsContext>()
+        .use(opSecrets({ ...opOptions, auditWrite: (line) => void writeSync(devNull, line) }))
+        .handler(readAll) as unknown as Invoke,
+    },
+    {
+      id: 'op-lambda-discard-audit',
+      label: 'opSecrets, reads 10 (access line built, not written)',
+      invoke: middy<unknown, unknown, Error, SecretsContext>()
+        .use(opSecrets({ ...opOptions, auditWrite: () => undefined }))
+        .handler(readAll) as unknown as Invoke,
+    },
+    {
+      id: 'op-lambda-read-one',
+      label: 'opSecrets, reads 1 (access line written)',
+      invoke: middy<unknown, unknown, Error, SecretsContext>()
+        .use(opSecrets({ ...opOptions, auditWrite: (line) => void writeSync(devNull, line) }))
+        .handler(async (_event, context) => seen([context.secrets['SECRET_3']])) as unknown as Invoke,
+    },
+    {
+      id: 'op-lambda-no-read',
+      label: 'opSecrets, reads none (no access line)',
+      invoke: middy<unknown, unknown, Error, SecretsContext>()
+        .use(opSecrets({ ...opOptions, auditWrite: (line) => void writeSync(devNull, line) }))
+        .handler(async () => seen([])) as unknown as Invoke,
+    },
+    {
+      id: 'middy-secrets-manager',
+      label: '@middy/secrets-manager 6, reads 10 from context',
+      invoke: middy(async (_event: unknown, context: object) => seen(names.map((name) => (context as Record<string, unknown>)[name])))
+        // AwsClient: the CommonJS class that aws-sdk-client-mock patches (this module loads the ESM build).
+        .use(secretsManager({ fetchData, setToContext: true, AwsClient: SecretsManagerClient, awsClientOptions: { region: 'us-east-1' } })) as unknown as Invoke,
+    },
+    {
+      id: 'powertools',
+      label: `Powertools getSecret x10 (maxAge ${SECRETS_MAX_AGE_SECONDS} s)`,
+      invoke: middy(async () => seen(await Promise.all(ids.map((id) => getSecret(id, { maxAge: SECRETS_MAX_AGE_SECONDS }))))) as Invoke,
+    },
+  ];
+}
+
+/** Secrets Manager answered in process; a Promise, as middy's util chains `.catch` on `send`. */
+function mockSecretsManager(): () => void {
+  const mock = mockClient(SecretsManagerClient);
+  mock.onAnyCommand().callsFake(async (input: { SecretId?: string }) => ({ SecretString: `value-of-${input.SecretId ?? ''}` }));
+  return () => mock.restore();
 }
 
 async function nsPerInvoke(invoke: Invoke, count: number, context: Context): Promise<number> {
   const started = process.hrtime.bigint();
-  for (let index = 0; index < count; index++) await invoke(event, context);
+  for (let index = 0; index < count; index += 1) await invoke(event, context);
   return Number(process.hrtime.bigint() - started) / count;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+const EXPECTED_COUNT: Partial<Record<WarmVariantId, number>> = { 'bare': 0, 'op-lambda-no-read': 0, 'op-lambda-read-one': 1 };
+
+/** Fills every cache and checks every variant sees its values before anything is timed. */
+async function verify(variants: readonly Variant[]): Promise<void> {
+  for (const variant of variants) {
+    const response = (await variant.invoke(event, lambdaContext())) as Partial<ReturnType<typeof seen>>;
+    const expected = EXPECTED_COUNT[variant.id] ?? names.length;
+    if (response.statusCode !== 200 || response.count !== expected || (expected > 0 && !(response.totalLength! > 0))) {
+      throw new Error(`warm variant ${variant.id} answered ${JSON.stringify(response)}`);
+    }
+  }
 }
 
-async function main(): Promise<void> {
+export async function runWarmBench(options: WarmOptions): Promise<WarmResults> {
+  const restore = mockSecretsManager();
   const devNull = openSync('/dev/null', 'w');
   try {
-    const built = await variants(devNull);
-    // One context per variant: a context shared by variants that add different properties to it
-    // would make property stores polymorphic and charge one variant for another.
-    const contexts = new Map(Object.keys(built).map((name) => [name, lambdaContext()]));
-    for (const [name, invoke] of Object.entries(built)) await nsPerInvoke(invoke, INVOKES, contexts.get(name)!); // warm-up (JIT)
-    const samples = new Map<string, number[]>(Object.keys(built).map((name) => [name, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = Object.entries(built);
-      if (round % 2 === 1) order.reverse();
-      for (const [name, invoke] of order) samples.get(name)!.push(await nsPerInvoke(invoke, INVOKES, contexts.get(name)!));
+    const variants = await buildVariants(devNull);
+    await verify(variants);
+    const context = lambdaContext();
+    for (const variant of variants) await nsPerInvoke(variant.invoke, options.invokesPerRound, context); // JIT warm-up
+    const rounds = new Map<Variant, number[]>(variants.map((variant) => [variant, []]));
+    for (let round = 0; round < options.rounds; round += 1) {
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) rounds.get(variant)!.push(await nsPerInvoke(variant.invoke, options.invokesPerRound, context));
     }
-    report(samples);
+    const results = summarise(rounds, options);
+    printTable(warmTable(results));
+    return results;
   } finally {
     closeSync(devNull);
+    restore();
   }
 }
 
-function report(samples: Map<string, number[]>): void {
-  const bare = median(samples.get('bare')!);
-  console.log(`warm invoke, ${SECRET_COUNT} cached secrets, median of ${ROUNDS} rounds x ${INVOKES} invokes (Node ${process.version})`);
-  console.log(['variant'.padEnd(16), 'ns/invoke'.padStart(10), 'ops/s'.padStart(10), 'added ns'.padStart(9), 'ratio'.padStart(7)].join(' '));
-  for (const [name, values] of samples) {
-    const ns = median(values);
-    console.log(
-      [
-        name.padEnd(16),
-        ns.toFixed(0).padStart(10),
-        Math.round(1e9 / ns).toLocaleString('en-US').padStart(10),
-        (ns - bare).toFixed(0).padStart(9),
-        (ns / bare).toFixed(3).padStart(7),
-      ].join(' '),
-    );
-  }
+function summarise(rounds: ReadonlyMap<Variant, number[]>, options: WarmOptions): WarmResults {
+  const medianOf = (id: WarmVariantId): number => median([...rounds].find(([variant]) => variant.id === id)![1]);
+  const bare = medianOf('bare');
+  const variants = [...rounds].map(([variant, samples]): WarmVariantResult => {
+    const ns = median(samples);
+    return {
+      id: variant.id,
+      label: variant.label,
+      nsPerInvoke: figure(ns, 'ns'),
+      overheadNs: figure(ns - bare, 'ns'),
+      overheadPercent: figure(((ns - bare) / bare) * 100, 'percent'),
+      roundsNs: samples.map((sample) => Math.round(sample)),
+    };
+  });
+  const overhead = (id: WarmVariantId): number => medianOf(id) - bare;
+  return {
+    secrets: names.length,
+    rounds: options.rounds,
+    invokesPerRound: options.invokesPerRound,
+    variants,
+    budget: {
+      withinTenPercentOfBare: overhead('op-lambda') <= bare * 0.1,
+      noLargerThanAlternatives: overhead('op-lambda') <= Math.min(overhead('middy-secrets-manager'), overhead('powertools')),
+    },
+  };
 }
 
-void main();
+export function warmTable(results: WarmResults): Table {
+  return {
+    title: `Warm invoke, ${results.secrets} cached secrets (median of ${results.rounds} rounds x ${results.invokesPerRound} invokes)`,
+    headers: ['handler', 'ns/invoke', 'invokes/s', 'added ns', 'added'],
+    rows: results.variants.map((variant) => [
+      variant.label,
+      variant.nsPerInvoke.value.toFixed(0),
+      Math.round(1e9 / variant.nsPerInvoke.value).toLocaleString('en-US'),
+      variant.id === 'bare' ? '-' : variant.overheadNs.value.toFixed(0),
+      variant.id === 'bare' ? '-' : formatPercent(variant.overheadPercent.value),
+    ]),
+  };
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, invokes: { type: 'string', default: '20000' } } });
+  runWarmBench({ rounds: Number(values.rounds), invokesPerRound: Number(values.invokes) }).catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,21 @@
+/**
+ * op-lambda with its resolver's concurrency raised from 8 to 32 requests in flight: a
+ * configuration any function may choose (`resolver` option), measured to show what the default
+ * cap costs when a function reads many items at once.
+ */
+import middy from '@middy/core';
+import { ConnectResolver } from '../../shared/secrets/connect';
+import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
+import { seen } from './catalog';
+
+const CONCURRENCY = 32;
+const names = Object.keys(process.env).filter((name) => process.env[name]?.startsWith('op://')).sort();
+const resolver = new ConnectResolver({
+  host: process.env['OP_CONNECT_HOST'] ?? '',
+  token: process.env['OP_CONNECT_TOKEN'] ?? '',
+  concurrency: CONCURRENCY,
+});
+
+export const handler = middy<unknown, unknown, Error, SecretsContext>()
+  .use(opSecrets({ resolver }))
+  .handler(async (_event, context) => seen(names.map((name) => context.secrets[name])));
