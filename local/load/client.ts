@@ -5,8 +5,16 @@
 import { Agent, request as httpRequest } from 'node:http';
 import type { ApiRequest } from './requests';
 
-export interface Exchange {
-  request: ApiRequest;
+/** What `send` needs of a request. */
+export interface RawRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface Exchange<R extends RawRequest = ApiRequest> {
+  request: R;
   /** 0 when no response arrived (connection error or timeout). */
   status: number;
   headers: Record<string, string>;
@@ -25,13 +33,13 @@ export function createAgent(clients: number): Agent {
   return new Agent({ keepAlive: true, maxSockets: clients });
 }
 
-export function send(baseUrl: string, apiRequest: ApiRequest, options: { agent?: Agent; timeoutMs: number }): Promise<Exchange> {
+export function send<R extends RawRequest>(baseUrl: string, apiRequest: R, options: { agent?: Agent; timeoutMs: number }): Promise<Exchange<R>> {
   const url = new URL(apiRequest.path, baseUrl);
   const startedAt = Date.now();
   const began = performance.now();
   return new Promise((resolve) => {
     let settled = false;
-    const done = (partial: Pick<Exchange, 'status' | 'headers' | 'body' | 'failure'>): void => {
+    const done = (partial: Pick<Exchange<R>, 'status' | 'headers' | 'body' | 'failure'>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);

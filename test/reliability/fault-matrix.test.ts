@@ -1,0 +1,144 @@
+/**
+ * The fault matrix: every fault of 1Password Connect and of the Connect token's Secrets Manager
+ * secret, at cold start and at refresh, through the local gateway and the functions `cdk deploy`
+ * would upload. Each row asserts what the client gets and within what time, what is logged, and
+ * how the function recovers once the fault is lifted. RELIABILITY.md tabulates the results.
+ *
+ * - Cold start: a new Health container (required DATABASE_URL) meets the fault on its first
+ *   request; after the fault is lifted and Retry-After has passed, the SAME container answers 200.
+ * - Refresh: a warm Payments container whose key was rotated in the vault gets a 401 from the
+ *   provider and refreshes the key (the functions keep values for the container's lifetime, so a
+ *   downstream 401 is what makes them read 1Password again); the refresh meets the fault.
+ *
+ * Rows run concurrently, each with its own Connect server, provider and gateway.
+ */
+import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
+import { jsonLogs, startReliabilityApi, type ReliabilityApi } from './support/api';
+import { FAULT_ROWS, TARGETS, type FaultRow, type Phase } from './support/fault-rows';
+import { expectNothingInternal, expectSecretsUnavailable, HEALTH, invokeOf, paymentRequest, reportFigures, sleep } from './support/observe';
+import { startSecretsManager, type LocalSecretsManager } from './support/secrets-manager';
+import { synthesizedStage, type SynthesizedStage } from './support/stage';
+
+/** The middleware's wait for secrets (timeoutMs, 5 s) plus INIT, with a wide margin, under the 10 s Lambda timeout. */
+const ANSWER_BOUND_MS = 9000;
+const ROTATED_KEY = 'payapi_rotated_reliability_Q7mZk2Lr9VxP4sTb';
+const SECRET_VALUES = [...collectSecretValues(), ROTATED_KEY];
+
+let stagePromise: Promise<SynthesizedStage> | undefined;
+const stage = (): Promise<SynthesizedStage> => (stagePromise ??= synthesizedStage('staging'));
+
+interface Setup {
+  api: ReliabilityApi;
+  secretsManager: LocalSecretsManager | undefined;
+}
+
+async function withApi<T>(row: FaultRow, run: (setup: Setup) => Promise<T>): Promise<T> {
+  const secretsManager = row.tokenFromSecretsManager ? await startSecretsManager() : undefined;
+  const api = await startReliabilityApi({
+    stage: await stage(),
+    ...(secretsManager ? { token: { kind: 'secrets-manager' as const, endpoint: secretsManager.url } } : {}),
+  }).catch(async (error: unknown) => {
+    await secretsManager?.close();
+    throw error;
+  });
+  secretsManager?.setSecret(JSON.stringify({ token: api.connect().tokens['dev-read'] }));
+  try {
+    return await run({ api, secretsManager });
+  } finally {
+    await api.close();
+    await secretsManager?.close();
+  }
+}
+
+function failureLines(api: ReliabilityApi, fn: string): Record<string, unknown>[] {
+  return jsonLogs(api.logs(), fn).filter((line) => line['event'] === 'secret.failure');
+}
+
+function expectNoLeaksAround(api: ReliabilityApi, bodies: readonly string[]): void {
+  expectNoLeaks({ 'function output': api.logs().map((line) => line.text), responses: bodies }, SECRET_VALUES);
+}
+
+async function coldStart(row: FaultRow): Promise<void> {
+  await withApi(row, async ({ api, secretsManager }) => {
+    const lift = await row.inject({ api, secretsManager, target: TARGETS['cold start'] });
+    const failed = await api.send(HEALTH);
+
+    expectSecretsUnavailable(failed, row.retryAfter);
+    expect(failed.durationMs).toBeLessThan(ANSWER_BOUND_MS);
+    expect(invokeOf(api.gateway, failed)?.outcome).toBe('success');
+    const failures = failureLines(api, 'Health');
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0]).toMatchObject({ code: row.code, retryable: row.retryable, servingStale: false, names: ['DATABASE_URL'] });
+
+    await lift();
+    await sleep(row.retryAfter * 1000);
+    const recovered = await api.send(HEALTH);
+    expect(recovered.status).toBe(200);
+    // Recovered in the same container: the failure cost no crash and no new cold start.
+    expect(api.gateway.stats()['Health']).toMatchObject({ coldStarts: 1, errors: 0 });
+    expectNoLeaksAround(api, [failed.body, recovered.body]);
+    reportFigures({ fault: row.fault, phase: 'cold start', status: failed.status, retryAfter: failed.headers['retry-after'], ms: Math.round(failed.durationMs), code: failures[0]!['code'], recovered: recovered.status });
+  });
+}
+
+async function atRefresh(row: FaultRow): Promise<void> {
+  await withApi(row, async ({ api, secretsManager }) => {
+    const warm = await api.send(paymentRequest());
+    expect(warm.status).toBe(201);
+    const tokenReads = secretsManager?.calls;
+    api.rotatePaymentsKey(ROTATED_KEY);
+    const lift = await row.inject({ api, secretsManager, target: TARGETS.refresh });
+    const refreshed = await api.send(paymentRequest());
+    const bodies = [warm.body, refreshed.body];
+
+    if (row.tokenFromSecretsManager) {
+      // The token was read once, at cold start: a refresh does not ask Secrets Manager again.
+      expect(refreshed.status).toBe(201);
+      expect(secretsManager!.calls).toBe(tokenReads);
+      await lift();
+      reportFigures({ fault: row.fault, phase: 'refresh', status: refreshed.status, ms: Math.round(refreshed.durationMs), tokenReads: secretsManager!.calls });
+    } else {
+      expectSecretsUnavailable(refreshed, row.retryAfter);
+      expect(refreshed.durationMs).toBeLessThan(ANSWER_BOUND_MS);
+      expect(invokeOf(api.gateway, refreshed)?.outcome).toBe('success');
+      const failures = failureLines(api, 'Payments');
+      expect(failures[0]).toMatchObject({ code: row.code, retryable: row.retryable, servingStale: row.retryable, names: ['PAYMENTS_API_KEY'] });
+      const staleLines = jsonLogs(api.logs(), 'Payments').filter((line) => line['event'] === 'secret.stale');
+      expect(staleLines.length > 0).toBe(row.retryable);
+      await lift();
+      bodies.push(...(await recoveryAfterRefresh(api, row)));
+      reportFigures({ fault: row.fault, phase: 'refresh', status: refreshed.status, retryAfter: refreshed.headers['retry-after'], ms: Math.round(refreshed.durationMs), code: failures[0]!['code'], servingStale: failures[0]!['servingStale'] });
+    }
+    expectNoLeaksAround(api, bodies);
+  });
+}
+
+/**
+ * Permanent failure: the old key was dropped; after Retry-After the same container fetches the new
+ * one. Transient failure: the old key is kept (stale-if-error), the provider still refuses it and
+ * the refresh is throttled (one per 30 s per container): 502 until then; a new container is fine.
+ */
+async function recoveryAfterRefresh(api: ReliabilityApi, row: FaultRow): Promise<string[]> {
+  if (!row.retryable) {
+    await sleep(row.retryAfter * 1000);
+    const recovered = await api.send(paymentRequest());
+    expect(recovered.status).toBe(201);
+    expect(api.gateway.stats()['Payments']).toMatchObject({ coldStarts: 1, errors: 0 });
+    return [recovered.body];
+  }
+  const throttled = await api.send(paymentRequest());
+  expect(throttled.status).toBe(502);
+  expectNothingInternal(throttled.body);
+  await api.gateway.killContainers('Payments');
+  const fresh = await api.send(paymentRequest());
+  expect(fresh.status).toBe(201);
+  expect(api.gateway.stats()['Payments']).toMatchObject({ coldStarts: 2, errors: 0 });
+  return [throttled.body, fresh.body];
+}
+
+const PHASES: readonly Phase[] = ['cold start', 'refresh'];
+const CASES = FAULT_ROWS.flatMap((row) => PHASES.map((phase) => [row.fault, phase, row] as const));
+
+test.concurrent.each(CASES)('%s at %s', async (_fault, phase, row) => {
+  await (phase === 'cold start' ? coldStart(row) : atRefresh(row));
+}, 240_000);
