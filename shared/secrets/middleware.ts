@@ -150,6 +150,25 @@ interface FastPath {
 }
 
 const MIDDLEWARE_NAME = 'op-secrets';
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof OpSecretsOptions>([
+  'secrets',
+  'fromEnv',
+  'disablePrefetch',
+  'ttlMs',
+  'maxStaleMs',
+  'failureBackoffMs',
+  'maxFailureBackoffMs',
+  'timeoutMs',
+  'reserveMs',
+  'setToEnv',
+  'env',
+  'resolver',
+  'serviceName',
+  'logger',
+  'metrics',
+  'auditWrite',
+  'clock',
+]);
 const NOT_YET: FastPath = { version: -1, validUntil: -Infinity, values: [], internal: {} };
 
 /** The Middy middleware; call it at module scope so that fetching starts during INIT. */
@@ -188,6 +207,9 @@ class SecretsRuntime {
   private lastContext?: Partial<Context>;
 
   constructor(options: OpSecretsOptions<SecretDeclarations>) {
+    // Like Middy's own option validation: a misspelt option fails INIT instead of being ignored.
+    const unknown = Object.keys(options).filter((name) => !OPTION_NAMES.has(name));
+    if (unknown.length > 0) throw new TypeError(`opSecrets: unknown option(s) ${unknown.map((name) => `"${name}"`).join(', ')}`);
     const env = options.env ?? process.env;
     this.declared = collectDeclarations(options.secrets, env, options.fromEnv ?? true);
     this.names = this.declared.map((secret) => secret.name);

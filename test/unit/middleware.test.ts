@@ -87,6 +87,13 @@ describe('declarations', () => {
     expect(init).not.toThrow(/canary/);
   });
 
+  it('fails at INIT on a misspelt option or a nonsensical duration', () => {
+    expect(() => secretsFor({ secrets: { STRIPE_KEY: STRIPE }, ttl: 5000 } as never)).toThrow('opSecrets: unknown option(s) "ttl"');
+    expect(() => secretsFor({ timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => secretsFor({ reserveMs: -1 })).toThrow(/reserveMs/);
+    expect(() => secretsFor({ ttlMs: -5 })).toThrow(/ttlMs/);
+  });
+
   it('rejects names that cannot be properties', () => {
     expect(() => secretsFor({ secrets: { 'my-key': STRIPE } })).toThrow(SecretDeclarationError);
     expect(() => secretsFor({ secrets: { constructor: STRIPE } })).toThrow(/reserved/);
