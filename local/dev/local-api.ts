@@ -14,6 +14,10 @@ import { localSecretReader, remoteSecretReader, type SecretReader } from './secr
 
 /** The token the functions use with the local Connect server: read-only, every vault. */
 export const LOCAL_TOKEN_NAME = 'dev-read';
+/** The token the rotate function uses with the local Connect server: read-write. */
+export const LOCAL_WRITE_TOKEN_NAME = 'dev-write';
+/** Set on functions that write to 1Password (rotation); on AWS a Secrets Manager secret. */
+const WRITE_TOKEN_SECRET_VARIABLE = 'OP_CONNECT_WRITE_TOKEN_SECRET_ARN';
 /** The variable holding the payments provider's key in the payments function. */
 export const PAYMENTS_KEY_VARIABLE = 'PAYMENTS_API_KEY';
 export const PAYMENTS_URL_VARIABLE = 'PAYMENTS_API_URL';
@@ -80,6 +84,8 @@ interface ConnectChoice {
   connect: LocalConnect | undefined;
   url: string;
   token: string;
+  /** For functions that write (rotation); locally they read it from OP_CONNECT_TOKEN. */
+  writeToken: string | undefined;
   tokenName: string;
   readerFor: (reference: string) => SecretReader;
 }
@@ -87,7 +93,14 @@ interface ConnectChoice {
 async function chooseConnect(options: LocalApiOptions): Promise<ConnectChoice> {
   const external = options.externalConnect;
   if (external) {
-    return { connect: undefined, url: external.host, token: external.token, tokenName: 'OP_CONNECT_TOKEN', readerFor: (ref) => remoteSecretReader(external, ref) };
+    return {
+      connect: undefined,
+      url: external.host,
+      token: external.token,
+      writeToken: undefined,
+      tokenName: 'OP_CONNECT_TOKEN',
+      readerFor: (ref) => remoteSecretReader(external, ref),
+    };
   }
   const connect = await startConnectServer({ seed: options.connectSeed, onRequestLogged: options.onConnectRequest });
   const tokenName = options.tokenName ?? LOCAL_TOKEN_NAME;
@@ -96,7 +109,8 @@ async function chooseConnect(options: LocalApiOptions): Promise<ConnectChoice> {
     await connect.close();
     throw new Error(`the local Connect seed has no token named ${tokenName}`);
   }
-  return { connect, url: connect.url, token, tokenName, readerFor: (ref) => localSecretReader(connect, ref) };
+  const writeToken = connect.tokens[LOCAL_WRITE_TOKEN_NAME];
+  return { connect, url: connect.url, token, writeToken, tokenName, readerFor: (ref) => localSecretReader(connect, ref) };
 }
 
 /** Starts everything; on failure, stops what was already started. */
@@ -122,9 +136,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         OP_CONNECT_TOKEN_SECRET_ARN: undefined,
         ...(options.externalConnect?.allowHttp ? { OP_CONNECT_ALLOW_HTTP: 'true' } : {}),
       },
-      functionEnvironment: Object.fromEntries(
-        functions.filter((fn) => PAYMENTS_URL_VARIABLE in fn.environment).map((fn) => [fn.name, { [PAYMENTS_URL_VARIABLE]: payments.url }]),
-      ),
+      functionEnvironment: perFunctionEnvironment(functions, payments.url, choice.writeToken),
       maxContainersPerFunction: options.maxContainersPerFunction,
       onLog: options.onLog,
       onRequest: options.onRequest,
@@ -143,6 +155,21 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     await closeAll(cleanups);
     throw error;
   }
+}
+
+/** The payments provider's URL where a function calls it; the write token where one writes. */
+function perFunctionEnvironment(functions: readonly StackFunction[], paymentsUrl: string, writeToken: string | undefined): Record<string, Record<string, string | undefined>> {
+  const overrides: Record<string, Record<string, string | undefined>> = {};
+  for (const fn of functions) {
+    const own: Record<string, string | undefined> = {};
+    if (PAYMENTS_URL_VARIABLE in fn.environment) own[PAYMENTS_URL_VARIABLE] = paymentsUrl;
+    if (WRITE_TOKEN_SECRET_VARIABLE in fn.environment && writeToken !== undefined) {
+      own.OP_CONNECT_TOKEN = writeToken;
+      own[WRITE_TOKEN_SECRET_VARIABLE] = undefined;
+    }
+    if (Object.keys(own).length > 0) overrides[fn.name] = own;
+  }
+  return overrides;
 }
 
 /** Last started, first stopped; every one is attempted even when another fails. */

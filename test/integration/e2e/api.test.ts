@@ -1,0 +1,268 @@
+/**
+ * The staging API end to end, over real HTTP through the local gateway, as `npm start` runs it:
+ * health, request economy of cold and warm invokes, the audit trail, webhook signatures, secret
+ * rotation in 1Password while the API runs, and a leak scan of everything the run produced.
+ */
+import { randomBytes } from 'node:crypto';
+import { expectNoLeaks } from '../../helpers/leak-scan';
+import { STACK_STARTUP_TIMEOUT_MS, startStackFixture, type FixtureResponse, type StackFixture } from '../../helpers/stack-fixture';
+import {
+  bearerJwt,
+  fieldValue,
+  ITEM_GET,
+  itemPath,
+  lastInvoke,
+  nowSeconds,
+  paymentBody,
+  signedDelivery,
+  VAULT,
+  waitForAuditLines,
+} from './support';
+
+jest.setTimeout(60_000);
+
+let stack: StackFixture;
+
+beforeAll(async () => {
+  stack = await startStackFixture({ stage: 'staging' });
+}, STACK_STARTUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const fn = {
+  health: () => stack.functionOf('GET /health'),
+  webhooks: () => stack.functionOf('POST /webhooks/{source}'),
+  payments: () => stack.functionOf('POST /payments'),
+};
+
+function coldStarts(functionName: string): number {
+  return stack.gateway.stats()[functionName]!.coldStarts;
+}
+
+function getHealth(): Promise<FixtureResponse> {
+  return stack.request('GET', '/health');
+}
+
+function postWebhook(source: string, secrets: readonly string[], body = JSON.stringify({ id: `evt_${randomBytes(6).toString('hex')}`, type: 'charge.succeeded' }), timestamp?: number): Promise<FixtureResponse> {
+  return stack.request('POST', `/webhooks/${source}`, signedDelivery(secrets, body, timestamp));
+}
+
+function postPayment(headers: Record<string, string> = {}): Promise<FixtureResponse> {
+  return stack.request('POST', '/payments', { headers: { 'content-type': 'application/json', ...headers }, body: paymentBody() });
+}
+
+function stripeSecret(field: 'current' | 'previous'): string {
+  return fieldValue(stack.connect, VAULT, 'webhook-stripe', field);
+}
+
+test('serves the routes of the synthesized stage', () => {
+  expect(stack.gateway.routes.map((route) => `${route.routeKey} -> ${route.functionName}`).sort()).toEqual([
+    `GET /health -> ${fn.health()}`,
+    `POST /payments -> ${fn.payments()}`,
+    `POST /webhooks/{source} -> ${fn.webhooks()}`,
+  ]);
+});
+
+test('GET /health answers 200 with the item version of its secret, never the value', async () => {
+  const response = await getHealth();
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  const database = stack.connect.getItem(VAULT, 'database');
+  expect(response.json()).toEqual({
+    status: 'ok',
+    secrets: { DATABASE_URL: { ready: true, itemVersion: database.version, ageMs: expect.any(Number) } },
+  });
+  expect(response.text).not.toContain(fieldValue(stack.connect, VAULT, 'database', 'url'));
+});
+
+describe('request economy', () => {
+  const cases: { route: string; items: string[]; call: () => Promise<FixtureResponse> }[] = [
+    { route: 'GET /health', items: ['database'], call: getHealth },
+    { route: 'POST /webhooks/{source}', items: ['webhook-stripe', 'webhook-github'], call: () => postWebhook('stripe', [stripeSecret('current')]) },
+    { route: 'POST /payments', items: ['payments-api'], call: () => postPayment() },
+  ];
+
+  test.each(cases)('a cold start of $route reads each of its items once, plus one vault and one item index', async ({ route, items, call }) => {
+    const functionName = stack.functionOf(route);
+    await stack.gateway.killContainers(functionName);
+    const before = coldStarts(functionName);
+    stack.connect.resetRequests();
+
+    const response = await call();
+
+    expect(response.status).toBeLessThan(300);
+    expect(coldStarts(functionName)).toBe(before + 1);
+    for (const item of items) expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, VAULT, item) })).toBe(1);
+    expect(stack.connect.countRequests({ path: ITEM_GET })).toBe(items.length);
+    expect(stack.connect.countRequests({ method: 'GET', path: '/v1/vaults' })).toBe(1);
+    expect(stack.connect.countRequests()).toBe(items.length + 2);
+  });
+
+  test('warm invokes of every route make no Connect request at all', async () => {
+    for (const { call } of cases) expect((await call()).status).toBeLessThan(300);
+    const before = Object.fromEntries(cases.map(({ route }) => [route, coldStarts(stack.functionOf(route))]));
+    stack.connect.resetRequests();
+
+    for (let round = 0; round < 3; round += 1) {
+      for (const { call } of cases) expect((await call()).status).toBeLessThan(300);
+    }
+
+    expect(stack.connect.countRequests()).toBe(0);
+    for (const { route } of cases) expect(coldStarts(stack.functionOf(route))).toBe(before[route]);
+  });
+});
+
+describe('audit trail in the function logs', () => {
+  test('a cold start logs secret.fetch per item, with its version and no value', async () => {
+    await stack.gateway.killContainers(fn.payments());
+    expect((await postPayment()).status).toBe(201);
+
+    const { containerId } = lastInvoke(stack);
+    const fetches = await waitForAuditLines(stack.gateway, fn.payments(), 'secret.fetch', { containerId });
+    expect(fetches).toHaveLength(1);
+    expect(fetches[0]).toMatchObject({
+      references: [`op://${VAULT}/payments-api/credential`],
+      itemId: stack.connect.getItem(VAULT, 'payments-api').id,
+      itemVersion: stack.connect.getItem(VAULT, 'payments-api').version,
+      outcome: 'success',
+      coldStart: true,
+      attempts: 1,
+    });
+  });
+
+  test('secret.access names the secrets read and the principal from the JWT claims', async () => {
+    const token = bearerJwt({ sub: 'user-42', client_id: 'app-7', iss: 'https://id.example.com', exp: nowSeconds() + 3600 });
+    stack.rememberSecret(token);
+
+    expect((await postPayment({ authorization: `Bearer ${token}` })).status).toBe(201);
+
+    const { requestId } = lastInvoke(stack);
+    const access = await waitForAuditLines(stack.gateway, fn.payments(), 'secret.access', { line: (line) => line.awsRequestId === requestId });
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({
+      names: ['PAYMENTS_API_KEY'],
+      principal: { type: 'jwt', sub: 'user-42', clientId: 'app-7' },
+      route: 'POST /payments',
+      coldStart: false,
+    });
+  });
+
+  test('without an authorizer the principal is where the request came from', async () => {
+    expect((await postWebhook('stripe', [stripeSecret('current')])).status).toBe(202);
+
+    const { requestId } = lastInvoke(stack);
+    const [access] = await waitForAuditLines(stack.gateway, fn.webhooks(), 'secret.access', { line: (line) => line.awsRequestId === requestId });
+    expect(access).toMatchObject({ principal: { type: 'anonymous', sourceIp: '127.0.0.1' }, route: 'POST /webhooks/{source}' });
+    expect(access!.names).toEqual(expect.arrayContaining(['WEBHOOK_STRIPE_CURRENT']));
+  });
+});
+
+describe('webhook signatures', () => {
+  test('a delivery signed with the staging secret is accepted', async () => {
+    const response = await postWebhook('stripe', [stripeSecret('current')]);
+    expect(response.status).toBe(202);
+    expect(response.json()).toEqual({ received: true });
+    expect((await postWebhook('github', [fieldValue(stack.connect, VAULT, 'webhook-github', 'current')])).status).toBe(202);
+  });
+
+  test('an unsigned delivery is a 400 problem', async () => {
+    const response = await stack.request('POST', '/webhooks/stripe', { headers: { 'content-type': 'application/json' }, body: '{"id":"evt_1"}' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  test('a replayed delivery (signed ten minutes ago) is a 401 and costs no Connect request', async () => {
+    stack.connect.resetRequests();
+    const response = await postWebhook('stripe', [stripeSecret('current')], undefined, nowSeconds() - 600);
+    expect(response.status).toBe(401);
+    expect(stack.connect.countRequests()).toBe(0);
+  });
+
+  test('a tampered delivery is a 401; refreshing the secrets to check is throttled', async () => {
+    await stack.gateway.killContainers(fn.webhooks());
+    expect((await postWebhook('stripe', [stripeSecret('current')])).status).toBe(202);
+    const signed = signedDelivery([stripeSecret('current')], '{"id":"evt_2","amount":100}');
+    const tampered = { ...signed, body: '{"id":"evt_2","amount":999}' };
+    const stripeItem = itemPath(stack.connect, VAULT, 'webhook-stripe');
+    stack.connect.resetRequests();
+
+    expect((await stack.request('POST', '/webhooks/stripe', tampered)).status).toBe(401);
+    // The first mismatch may mean a rotation: one fresh read of the item, no more.
+    expect(stack.connect.countRequests({ path: stripeItem })).toBe(1);
+    for (let attempt = 0; attempt < 3; attempt += 1) expect((await stack.request('POST', '/webhooks/stripe', tampered)).status).toBe(401);
+    expect(stack.connect.countRequests()).toBe(1);
+  });
+
+  test('an unknown source is a 404', async () => {
+    expect((await postWebhook('paypal', [stripeSecret('current')])).status).toBe(404);
+  });
+});
+
+describe('rotation while the API runs', () => {
+  test('webhooks: deliveries signed with the old and the new secret are both accepted', async () => {
+    await stack.gateway.killContainers(fn.webhooks());
+    const oldCurrent = stripeSecret('current');
+    const oldPrevious = stripeSecret('previous');
+    expect((await postWebhook('stripe', [oldCurrent])).status).toBe(202);
+    const container = lastInvoke(stack).pid;
+    const newCurrent = `whsec_e2e_rotated_${randomBytes(12).toString('hex')}`;
+
+    stack.rotate(VAULT, 'webhook-stripe', 'previous', oldCurrent);
+    stack.rotate(VAULT, 'webhook-stripe', 'current', newCurrent);
+    stack.connect.resetRequests();
+
+    expect((await postWebhook('stripe', [oldCurrent])).status).toBe(202);
+    expect(stack.connect.countRequests()).toBe(0);
+    expect((await postWebhook('stripe', [newCurrent])).status).toBe(202);
+    // The miss triggers a fresh read of the source's item: at most one per signing secret.
+    const readsForRotation = stack.connect.countRequests();
+    expect(stack.connect.countRequests({ path: itemPath(stack.connect, VAULT, 'webhook-stripe') })).toBe(readsForRotation);
+    expect(readsForRotation).toBeGreaterThanOrEqual(1);
+    expect(readsForRotation).toBeLessThanOrEqual(2);
+    expect((await postWebhook('stripe', [oldCurrent])).status).toBe(202);
+    expect((await postWebhook('stripe', [newCurrent, oldCurrent])).status).toBe(202);
+    // The secret rotated out no longer verifies.
+    expect((await postWebhook('stripe', [oldPrevious])).status).toBe(401);
+    expect(stack.connect.countRequests()).toBe(readsForRotation);
+    expect(lastInvoke(stack).pid).toBe(container);
+  });
+
+  test('payments: after the key is rotated, the next payment succeeds with exactly one extra item read', async () => {
+    expect((await postPayment()).status).toBe(201);
+    const coldBefore = coldStarts(fn.payments());
+    const newKey = `payapi_e2e_rotated_${randomBytes(16).toString('hex')}`;
+    stack.rotate(VAULT, 'payments-api', 'credential', newKey);
+    stack.connect.resetRequests();
+    stack.payments.resetRequests();
+
+    const response = await postPayment();
+
+    expect(response.status).toBe(201);
+    expect(response.json()).toMatchObject({ object: 'payment', status: 'succeeded', amount: 1299 });
+    expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, VAULT, 'payments-api') })).toBe(1);
+    expect(stack.connect.countRequests()).toBe(1);
+    const upstream = stack.payments.requests();
+    expect(upstream.map(({ authorized, status }) => ({ authorized, status }))).toEqual([
+      { authorized: false, status: 401 },
+      { authorized: true, status: 201 },
+    ]);
+    expect(upstream[1]!.idempotencyKey).toBe(upstream[0]!.idempotencyKey);
+    expect(response.headers.get('idempotency-key')).toBe(upstream[0]!.idempotencyKey);
+    expect(coldStarts(fn.payments())).toBe(coldBefore);
+
+    stack.connect.resetRequests();
+    expect((await postPayment()).status).toBe(201);
+    expect(stack.connect.countRequests()).toBe(0);
+  });
+});
+
+test('nothing captured holds a secret value or token of the vault', () => {
+  const captured = stack.captured();
+  // A scan of nothing proves nothing: the run did log, answer and call.
+  expect(captured['function logs']!.length).toBeGreaterThan(50);
+  expect(captured.responses!.length).toBeGreaterThan(20);
+  expect(captured['console output']!.some((line) => line.startsWith('connect'))).toBe(true);
+  expectNoLeaks(captured, stack.secretValues());
+});
