@@ -61,7 +61,9 @@ function expectNoLeaksAround(api: ReliabilityApi, bodies: readonly string[]): vo
 async function coldStart(row: FaultRow): Promise<void> {
   await withApi(row, async ({ api, secretsManager }) => {
     const lift = await row.inject({ api, secretsManager, target: TARGETS['cold start'] });
+    const connectBefore = api.connect().requests.length;
     const failed = await api.send(HEALTH);
+    const connectRequests = api.connect().requests.length - connectBefore;
 
     expectSecretsUnavailable(failed, row.retryAfter);
     expect(failed.durationMs).toBeLessThan(ANSWER_BOUND_MS);
@@ -77,7 +79,7 @@ async function coldStart(row: FaultRow): Promise<void> {
     // Recovered in the same container: the failure cost no crash and no new cold start.
     expect(api.gateway.stats()['Health']).toMatchObject({ coldStarts: 1, errors: 0 });
     expectNoLeaksAround(api, [failed.body, recovered.body]);
-    reportFigures({ fault: row.fault, phase: 'cold start', status: failed.status, retryAfter: failed.headers['retry-after'], ms: Math.round(failed.durationMs), code: failures[0]!['code'], recovered: recovered.status });
+    reportFigures({ fault: row.fault, phase: 'cold start', status: failed.status, retryAfter: failed.headers['retry-after'], ms: Math.round(failed.durationMs), code: failures[0]!['code'], connectRequests, recovered: recovered.status });
   });
 }
 
@@ -88,7 +90,9 @@ async function atRefresh(row: FaultRow): Promise<void> {
     const tokenReads = secretsManager?.calls;
     api.rotatePaymentsKey(ROTATED_KEY);
     const lift = await row.inject({ api, secretsManager, target: TARGETS.refresh });
+    const connectBefore = api.connect().requests.length;
     const refreshed = await api.send(paymentRequest());
+    const connectRequests = api.connect().requests.length - connectBefore;
     const bodies = [warm.body, refreshed.body];
 
     if (row.tokenFromSecretsManager) {
@@ -107,7 +111,7 @@ async function atRefresh(row: FaultRow): Promise<void> {
       expect(staleLines.length > 0).toBe(row.retryable);
       await lift();
       bodies.push(...(await recoveryAfterRefresh(api, row)));
-      reportFigures({ fault: row.fault, phase: 'refresh', status: refreshed.status, retryAfter: refreshed.headers['retry-after'], ms: Math.round(refreshed.durationMs), code: failures[0]!['code'], servingStale: failures[0]!['servingStale'] });
+      reportFigures({ fault: row.fault, phase: 'refresh', status: refreshed.status, retryAfter: refreshed.headers['retry-after'], ms: Math.round(refreshed.durationMs), code: failures[0]!['code'], servingStale: failures[0]!['servingStale'], connectRequests });
     }
     expectNoLeaksAround(api, bodies);
   });
@@ -135,6 +139,27 @@ async function recoveryAfterRefresh(api: ReliabilityApi, row: FaultRow): Promise
   expect(api.gateway.stats()['Payments']).toMatchObject({ coldStarts: 2, errors: 0 });
   return [throttled.body, fresh.body];
 }
+
+/** The payments function's minimum time between two forced reads of its key (REFRESH_INTERVAL_MS). */
+const PAYMENTS_REFRESH_INTERVAL_MS = 30_000;
+
+test.concurrent('a rotation met by a transient fault: 502 while the refresh is throttled, then the same container recovers', async () => {
+  const row = FAULT_ROWS.find((candidate) => candidate.code === 'SERVER')!;
+  await withApi(row, async ({ api, secretsManager }) => {
+    expect((await api.send(paymentRequest())).status).toBe(201);
+    api.rotatePaymentsKey(ROTATED_KEY);
+    const lift = await row.inject({ api, secretsManager, target: TARGETS.refresh });
+    const refreshAt = Date.now();
+    expectSecretsUnavailable(await api.send(paymentRequest()), row.retryAfter);
+    await lift();
+    expect((await api.send(paymentRequest())).status).toBe(502);
+    await sleep(refreshAt + PAYMENTS_REFRESH_INTERVAL_MS + 500 - Date.now());
+    const recovered = await api.send(paymentRequest());
+    expect(recovered.status).toBe(201);
+    expect(api.gateway.stats()['Payments']).toMatchObject({ coldStarts: 1, errors: 0 });
+    reportFigures({ fault: row.fault, phase: 'refresh after rotation', recoveredAfterMs: Date.now() - refreshAt });
+  });
+}, 240_000);
 
 const PHASES: readonly Phase[] = ['cold start', 'refresh'];
 const CASES = FAULT_ROWS.flatMap((row) => PHASES.map((phase) => [row.fault, phase, row] as const));
