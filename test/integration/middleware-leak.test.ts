@@ -44,6 +44,12 @@ async function run(handler: SecretsHandler, event: unknown = authorizedV2(), tim
   }
 }
 
+/** Waits (generously bounded) for background work over real HTTP. */
+async function until(check: () => boolean): Promise<void> {
+  const giveUpAt = Date.now() + 10_000;
+  while (!check() && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 400));
 }
@@ -100,7 +106,7 @@ describe('no secret value, token or Authorization header reaches any output', ()
     connect.addFault({ path: ITEM_GET, spec: { kind: 'reset-mid-body' } });
     offsetMs = 61_000;
     await run(handler);
-    await settle();
+    await until(() => captured.stderr.some((line) => line.includes('"secret.stale"')));
     await run(handler);
     offsetMs = 95_000;
     await run(handler);
