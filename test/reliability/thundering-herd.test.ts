@@ -1,0 +1,68 @@
+/**
+ * Thundering herd: twenty Health containers cold-start at the same moment against a Connect server
+ * that rate-limits the burst (429, with and without Retry-After). Every request must end in 200 or
+ * in a clean 503 with Retry-After within its deadline, no container may crash, and Connect must
+ * see no more than
+ *
+ *   containers × requests per cold start × attempts per request = 20 × 3 × 4 = 240
+ *
+ * (a cold start of Health is a vault list, an item list and one item GET, each tried at most 4
+ * times). Afterwards every container answers 200 without a new cold start.
+ */
+import { coldStartCost } from '../../local/load/cost-model';
+import type { FaultSpec } from '../../local/connect/server';
+import { CONNECT_MAX_ATTEMPTS } from '../../local/load/invariants';
+import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
+import { startReliabilityApi, VAULT } from './support/api';
+import { expectSecretsUnavailable, HEALTH, reportFigures } from './support/observe';
+import { synthesizedStage } from './support/stage';
+
+const CONTAINERS = 20;
+const ANSWER_BOUND_MS = 9000;
+const HEALTH_COST = coldStartCost([`op://${VAULT}/database/connection/url`]);
+const REQUEST_BOUND = CONTAINERS * (HEALTH_COST.items + HEALTH_COST.indexes) * CONNECT_MAX_ATTEMPTS;
+
+const scenarios: [string, FaultSpec, number][] = [
+  ['the first 30 requests get 429 with Retry-After: 1', { kind: 'status', status: 429, retryAfter: '1' }, 30],
+  ['the first 40 requests get 429 without Retry-After', { kind: 'status', status: 429 }, 40],
+];
+
+test('the bound is what the comment says', () => {
+  expect(REQUEST_BOUND).toBe(240);
+});
+
+test.each(scenarios)('%s', async (label, spec, times) => {
+  const api = await startReliabilityApi({ stage: await synthesizedStage('staging'), maxContainersPerFunction: CONTAINERS });
+  try {
+    api.connect().addFault({ spec, times });
+    const herd = await Promise.all(Array.from({ length: CONTAINERS }, () => api.send(HEALTH)));
+
+    expect(api.gateway.stats()['Health']).toMatchObject({ coldStarts: CONTAINERS, errors: 0 });
+    for (const exchange of herd) {
+      expect(exchange.durationMs).toBeLessThan(ANSWER_BOUND_MS);
+      if (exchange.status !== 200) expectSecretsUnavailable(exchange, Number(exchange.headers['retry-after']));
+    }
+    const connectRequests = api.connect().requests.length;
+    expect(connectRequests).toBeLessThanOrEqual(REQUEST_BOUND);
+    expect(api.connect().countRequests()).toBeGreaterThanOrEqual(times);
+
+    // The herd has passed: every container, including those that answered 503, now answers 200.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = await Promise.all(Array.from({ length: CONTAINERS }, () => api.send(HEALTH)));
+    expect(after.map((exchange) => exchange.status)).toEqual(Array(CONTAINERS).fill(200));
+    expect(api.gateway.stats()['Health']).toMatchObject({ coldStarts: CONTAINERS, errors: 0 });
+    expectNoLeaks({ responses: [...herd, ...after].map((exchange) => exchange.body), logs: api.logs().map((line) => line.text) }, collectSecretValues());
+
+    const ok = herd.filter((exchange) => exchange.status === 200).length;
+    reportFigures({
+      herd: label,
+      ok,
+      unavailable: CONTAINERS - ok,
+      connectRequests,
+      bound: REQUEST_BOUND,
+      slowestMs: Math.round(Math.max(...herd.map((exchange) => exchange.durationMs))),
+    });
+  } finally {
+    await api.close();
+  }
+}, 180_000);
