@@ -15,12 +15,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
 import { header, rawBody } from '../common/http-event';
 import { RefreshThrottle } from '../common/refresh-throttle';
-import { jsonResponse, problem, type HttpResult } from '../common/responses';
+import { functionLogger, jsonResponse, problem, type HttpResult } from '../common/responses';
 import { forwardPayment, type ForwardResult } from './forward-payment';
 import { isValidIdempotencyKey, parsePaymentRequest } from './payment-request';
 import { providerUrl } from './provider-url';
@@ -35,7 +34,7 @@ const KEY_NAME = 'PAYMENTS_API_KEY';
 const declarations = { [KEY_NAME]: { required: true } } as const;
 export const secrets = opSecrets({ secrets: declarations });
 
-const logger = new Logger({ serviceName: 'payments' });
+const logger = functionLogger('payments');
 const throttle = new RefreshThrottle({ minIntervalMs: REFRESH_INTERVAL_MS });
 const provider = providerUrl(process.env);
 if (!provider.ok) logger.error('payments provider misconfigured', { reason: provider.reason });
@@ -67,7 +66,10 @@ function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpResult 
 async function pay(event: APIGatewayProxyEventV2, context: SecretsContext<typeof declarations>): Promise<HttpResult> {
   if (!provider.ok) return problem(500, 'The payments provider is not configured.');
   const parsed = parsePaymentRequest(rawBody(event).toString('utf8'));
-  if (!parsed.ok) return problem(400, parsed.detail, { title: 'Invalid payment', extensions: { 'invalid-params': parsed.invalidParams } });
+  if (!parsed.ok) {
+    const extensions = parsed.invalidParams.length > 0 ? { 'invalid-params': parsed.invalidParams } : undefined;
+    return problem(400, parsed.detail, { title: 'Invalid payment', extensions });
+  }
   const idempotencyKey = header(event, 'idempotency-key') ?? randomUUID();
   if (!isValidIdempotencyKey(idempotencyKey)) return problem(400, 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.');
   const result = await forwardPayment({

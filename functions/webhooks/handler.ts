@@ -14,13 +14,12 @@
  * timestamp; 404 unknown source; 503 secrets unavailable. Errors are problem+json.
  */
 import middy from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { SecretsUnavailableError } from '../../shared/secrets/errors';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
 import { header, rawBody } from '../common/http-event';
 import { RefreshThrottle } from '../common/refresh-throttle';
-import { jsonResponse, problem, type HttpResult } from '../common/responses';
+import { functionLogger, jsonResponse, problem, type HttpResult } from '../common/responses';
 import { SIGNATURE_HEADER } from './signature';
 import { isWebhookSource, signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from './sources';
 import { verifyDelivery, type DeliveryVerdict, type SigningSecrets } from './verify-delivery';
@@ -42,7 +41,7 @@ export const secrets = opSecrets({
   ),
 });
 
-const logger = new Logger({ serviceName: 'webhooks' });
+const logger = functionLogger('webhooks');
 const throttle = new RefreshThrottle({ minIntervalMs: REFRESH_INTERVAL_MS });
 
 /** `{source}` from the route; the path itself when the event carries no path parameters. */

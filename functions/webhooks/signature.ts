@@ -8,7 +8,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export const SIGNATURE_HEADER = 'x-signature';
+export const SIGNATURE_HEADER = 'X-Signature';
 /** How far a signature's timestamp may be from now, either way, before it counts as a replay. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 /** The v1 scheme's digest length: SHA-256. */

@@ -1,4 +1,5 @@
 import { header, rawBody } from '../../../functions/common/http-event';
+import { jsonResponse, problem } from '../../../functions/common/responses';
 import { RefreshThrottle } from '../../../functions/common/refresh-throttle';
 
 describe('RefreshThrottle', () => {
@@ -42,5 +43,27 @@ describe('http-event', () => {
     expect(header({ headers: {} }, 'x-signature')).toBeUndefined();
     expect(header({ headers: null }, 'x-signature')).toBeUndefined();
     expect(header({}, 'x-signature')).toBeUndefined();
+  });
+});
+
+describe('responses', () => {
+  it('builds JSON answers that are never cached', () => {
+    expect(jsonResponse(202, { received: true }, { 'Idempotency-Key': 'k' })).toEqual({
+      statusCode: 202,
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Idempotency-Key': 'k' },
+      body: '{"received":true}',
+    });
+  });
+
+  it('builds problems with extension members after the standard ones, which they cannot replace', () => {
+    const answer = problem(400, 'Bad things.', { title: 'Invalid payment', extensions: { 'invalid-params': [{ name: 'amount' }], status: 200, detail: 'x' } });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.headers['Content-Type']).toBe('application/problem+json');
+    expect(answer.body).toBe('{"type":"about:blank","title":"Invalid payment","status":400,"detail":"Bad things.","invalid-params":[{"name":"amount"}]}');
+  });
+
+  it('leaves a problem without extensions as shared/http builds it', () => {
+    expect(JSON.parse(problem(404, 'Nothing here.').body)).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'Nothing here.' });
+    expect(JSON.parse(problem(404, 'Nothing here.', { extensions: {} }).body)).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'Nothing here.' });
   });
 });
