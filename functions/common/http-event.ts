@@ -19,7 +19,8 @@ export function rawBody(event: HttpEventLike): Buffer {
 export function header(event: HttpEventLike, name: string): string | undefined {
   const headers = event.headers ?? {};
   const wanted = name.toLowerCase();
-  if (headers[wanted] !== undefined) return headers[wanted];
+  // Own properties only: a name such as `constructor` must not find Object.prototype's.
+  if (Object.hasOwn(headers, wanted) && headers[wanted] !== undefined) return headers[wanted];
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === wanted) return value;
   }

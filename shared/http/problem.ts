@@ -39,9 +39,13 @@ export function problemResponse(problem: Problem, headers: Readonly<Record<strin
   };
 }
 
+/** The longest wait a Retry-After asks for (a day): beyond that, "retry" means nothing to a client. */
+const MAX_RETRY_AFTER_SECONDS = 86_400;
+
 /** 503 with Retry-After: what a client sees while the secrets its request needs are unavailable. */
 export function secretsUnavailableResponse(retryAfterSeconds: number): ProblemResponse {
-  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  // Retry-After is delta-seconds (RFC 9110): digits only, so never NaN, Infinity or 1e+21.
+  const seconds = Number.isNaN(retryAfterSeconds) ? 1 : Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(retryAfterSeconds)));
   return problemResponse(
     { status: 503, detail: `The service cannot handle this request right now. Retry after ${seconds} second${seconds === 1 ? '' : 's'}.` },
     { 'Retry-After': String(seconds) },
