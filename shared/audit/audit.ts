@@ -80,6 +80,8 @@ export class SecretAudit {
   private readonly metrics: AuditMetrics;
   private readonly write: (line: string) => void;
   private readonly accessPrefix: string;
+  private lastRoute: string | undefined;
+  private lastRouteJson = 'null';
 
   constructor(options: SecretAuditOptions = {}) {
     this.serviceName = options.serviceName ?? defaultServiceName();
@@ -128,9 +130,9 @@ export class SecretAudit {
       ',"principal":' +
       (principal ? JSON.stringify(principal) : 'null') +
       ',"route":' +
-      jsonOrNull(routeOf(report.event)) +
+      this.routeJson(routeOf(report.event)) +
       ',"awsRequestId":' +
-      jsonOrNull(report.awsRequestId) +
+      idJson(report.awsRequestId) +
       ',"coldStart":' +
       report.coldStart +
       ',"_aws":{"Timestamp":' +
@@ -141,6 +143,15 @@ export class SecretAudit {
       report.cacheHits +
       '}\n';
     this.write(line);
+  }
+
+  /** A function serves few routes: their JSON is remembered, one at a time. */
+  private routeJson(route: string | undefined): string {
+    if (route !== this.lastRoute) {
+      this.lastRoute = route;
+      this.lastRouteJson = jsonOrNull(route);
+    }
+    return this.lastRouteJson;
   }
 
   private log(level: 'info' | 'warn', event: AuditEventName, fields: Attributes): void {
@@ -170,6 +181,13 @@ export function isoTimestamp(epochMs: number): string {
 function errorFields(error: ConnectError | undefined): Attributes {
   if (!error) return {};
   return { code: error.code, status: error.status, retryable: error.retryable, detail: error.detail };
+}
+
+const PLAIN_ID = /^[\w-]*$/;
+
+/** Request ids are UUIDs: nothing to escape, usually. */
+function idJson(id: string | undefined): string {
+  return id !== undefined && PLAIN_ID.test(id) ? `"${id}"` : jsonOrNull(id);
 }
 
 function jsonOrNull(value: string | undefined): string {

@@ -19,7 +19,7 @@ import { collectDeclarations, SecretDeclarationError, type DeclaredSecret, type 
 import { SecretsUnavailableError } from './errors';
 import type { SecretReference } from './reference';
 import { connectTokenSource, type ConnectTokenSource } from './token';
-import { cacheHits, defineSecretsView, MASK_BITS, namesRead, WARM, type SecretsViewClass, type ViewOrigin } from './view';
+import { cacheHits, defineSecretsView, MASK_BITS, namesRead, WARM, type SecretsViewClass, type ViewOrigin, type ViewReport } from './view';
 
 /** Resolves references over Connect (ConnectResolver), or anything shaped like it. */
 export interface SecretResolver {
@@ -326,8 +326,8 @@ class SecretsRuntime {
     if (!report) return;
     try {
       this.audit.access({
-        namesJson: this.namesJsonFor(report.readMask, namesRead(report, this.names), report.readBeyondMask === undefined),
-        cacheHits: cacheHits(report, this.names),
+        namesJson: this.namesJsonFor(report),
+        cacheHits: cacheHits(report),
         event: request.event,
         awsRequestId: request.context.awsRequestId,
         coldStart: report.coldStart,
@@ -337,11 +337,13 @@ class SecretsRuntime {
     }
   }
 
-  private namesJsonFor(mask: number, names: readonly string[], cacheable: boolean): string {
-    let json = cacheable ? this.namesJson.get(mask) : undefined;
+  /** The JSON array of names read; cached per set of names (the common sets repeat). */
+  private namesJsonFor(report: ViewReport): string {
+    const cacheable = report.readBeyondMask === undefined;
+    let json = cacheable ? this.namesJson.get(report.readMask) : undefined;
     if (json === undefined) {
-      json = JSON.stringify(names);
-      if (cacheable) this.namesJson.set(mask, json);
+      json = JSON.stringify(namesRead(report, this.names));
+      if (cacheable) this.namesJson.set(report.readMask, json);
     }
     return json;
   }

@@ -64,7 +64,8 @@ export function defineSecretsView(names: readonly string[]): SecretsViewClass {
     static takeReport(view: unknown): ViewReport | undefined {
       if (typeof view !== 'object' || view === null || !(#read in view)) return undefined;
       if (view.#read === 0 && view.#readBeyondMask === undefined) return undefined;
-      const report = { readMask: view.#read, readBeyondMask: view.#readBeyondMask, ...view.#origin };
+      const origin = view.#origin;
+      const report: ViewReport = { readMask: view.#read, readBeyondMask: view.#readBeyondMask, fromCacheMask: origin.fromCacheMask, coldStart: origin.coldStart };
       view.#read = 0;
       view.#readBeyondMask = undefined;
       return report;
@@ -92,15 +93,13 @@ export function namesRead(report: ViewReport, names: readonly string[]): string[
   return names.filter((_name, index) => (index < MASK_BITS ? (report.readMask & (1 << index)) !== 0 : report.readBeyondMask?.has(index)));
 }
 
-/** How many of the names read came from the cache. */
-export function cacheHits(report: ViewReport, names: readonly string[]): number {
-  let hits = 0;
-  names.forEach((_name, index) => {
-    if (index < MASK_BITS) {
-      if ((report.readMask & report.fromCacheMask & (1 << index)) !== 0) hits++;
-    } else if (report.readBeyondMask?.has(index)) {
-      hits++;
-    }
-  });
-  return hits;
+/** How many of the names read came from the cache (names beyond the mask count as cached). */
+export function cacheHits(report: ViewReport): number {
+  return bitCount(report.readMask & report.fromCacheMask) + (report.readBeyondMask?.size ?? 0);
+}
+
+function bitCount(mask: number): number {
+  let bits = mask - ((mask >>> 1) & 0x55555555);
+  bits = (bits & 0x33333333) + ((bits >>> 2) & 0x33333333);
+  return (((bits + (bits >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
