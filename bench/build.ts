@@ -11,6 +11,15 @@ export const PROJECT_ROOT = resolve(__dirname, '..');
 /** `NodejsFunction`'s default for Node.js 18+ runtimes: the runtime provides AWS SDK v3. */
 export const RUNTIME_PROVIDED = ['@aws-sdk/*'];
 
+/**
+ * SecretsFunction's esbuild alias: axios, which `@1password/connect` loads but op-lambda never
+ * calls (the resolver brings its own fetch transport), becomes a stub.
+ */
+export const AXIOS_LEFT_OUT: Readonly<Record<string, string>> = { axios: 'shared/secrets/axios-unused.ts' };
+
+/** What SecretsFunction gives esbuild besides the defaults: everything bundled, names kept, a source map. */
+export const AS_SECRETS_FUNCTION = { external: [], keepNames: true, sourcemap: true, replace: AXIOS_LEFT_OUT } as const;
+
 export interface BundleRequest {
   /** Handler entry, relative to the project root. */
   entry: string;

@@ -11,7 +11,7 @@ import { readCloudAssembly } from '../local/gateway/cloud-assembly';
 import { buildEmulationModel } from '../local/gateway/template-model';
 import { createRuntimeDir, type RuntimeDir } from '../local/lambda/runtime-dir';
 import type { FunctionDefinition } from '../local/lambda/types';
-import { bundleHandler, PROJECT_ROOT, type PackageShare } from './build';
+import { AS_SECRETS_FUNCTION, AXIOS_LEFT_OUT, bundleHandler, PROJECT_ROOT, type BuiltBundle, type PackageShare } from './build';
 import { comparedSecretNames } from './handlers/catalog';
 import { figure, formatBytes, formatMs, type Figure } from './figures';
 import { requireTimeMs } from './require-time';
@@ -39,6 +39,8 @@ export interface BundleEntryResult {
   sdk: SdkPlacement;
   bytes: Figure;
   mapBytes?: Figure;
+  /** Synthesized functions: size of the rebuild the package breakdown comes from (close to `bytes`). */
+  rebuiltBytes?: Figure;
   /** Median `require` time, source maps off (comparable across every bundle). */
   requireMs: Figure;
   /** Median `require` time with `--enable-source-maps`, as SecretsFunction deploys. */
@@ -72,6 +74,7 @@ interface Candidate {
   file: string;
   bytes: number;
   mapBytes?: number;
+  rebuiltBytes?: number;
   packages: PackageShare[];
   env: Record<string, string>;
   /** Also measure with NODE_OPTIONS=--enable-source-maps. */
@@ -92,9 +95,16 @@ const COMPARISONS: readonly ComparisonSpec[] = [
   { id: 'middy-secrets-manager', label: '@middy/secrets-manager, 10 secrets', entry: 'bench/handlers/middy-secrets-manager.ts', sdk: 'runtime' },
   { id: 'middy-secrets-manager-sdk-bundled', label: '@middy/secrets-manager, 10 secrets', entry: 'bench/handlers/middy-secrets-manager.ts', sdk: 'bundled' },
   { id: 'powertools-secrets', label: 'Powertools getSecret, 10 secrets', entry: 'bench/handlers/powertools-secrets.ts', sdk: 'runtime' },
-  { id: 'op-lambda', label: 'op-lambda (opSecrets), 10 secrets', entry: 'bench/handlers/op-lambda.ts', sdk: 'bundled' },
-  { id: 'op-lambda-sdk-runtime', label: 'op-lambda (opSecrets), 10 secrets', entry: 'bench/handlers/op-lambda.ts', sdk: 'runtime' },
-  { id: 'op-lambda-no-axios', label: 'op-lambda (opSecrets), 10 secrets, axios stubbed', entry: 'bench/handlers/op-lambda.ts', sdk: 'bundled', replace: { axios: 'bench/handlers/axios-stub.ts' } },
+  { id: 'op-lambda', label: 'op-lambda (opSecrets), 10 secrets', entry: 'bench/handlers/op-lambda.ts', sdk: 'bundled', replace: AXIOS_LEFT_OUT },
+  { id: 'op-lambda-sdk-runtime', label: 'op-lambda (opSecrets), 10 secrets', entry: 'bench/handlers/op-lambda.ts', sdk: 'runtime', replace: AXIOS_LEFT_OUT },
+  {
+    id: 'op-lambda-no-sdk',
+    label: 'op-lambda (opSecrets), 10 secrets, AWS SDK stubbed (token from env only)',
+    entry: 'bench/handlers/op-lambda.ts',
+    sdk: 'unused',
+    replace: { ...AXIOS_LEFT_OUT, '@aws-sdk/client-secrets-manager': 'bench/handlers/secrets-manager-unused.ts' },
+  },
+  { id: 'op-lambda-with-axios', label: 'op-lambda (opSecrets), 10 secrets, axios bundled', entry: 'bench/handlers/op-lambda.ts', sdk: 'bundled' },
   { id: 'connect-parallel', label: '@1password/connect by hand, 10 secrets', entry: 'bench/handlers/connect-parallel.ts', sdk: 'unused' },
 ];
 
@@ -149,6 +159,7 @@ async function synthesizedCandidates(workDir: string, base: Record<string, strin
   for (const definition of model.functions) {
     const file = join(definition.codePath, `${definition.handler.split('.')[0] ?? 'index'}.js`);
     const mapBytes = await sizeOrUndefined(`${file}.map`);
+    const rebuilt = await rebuild(definition, workDir);
     candidates.push({
       id: definition.name,
       label: definition.name,
@@ -156,7 +167,8 @@ async function synthesizedCandidates(workDir: string, base: Record<string, strin
       file,
       bytes: (await stat(file)).size,
       ...(mapBytes === undefined ? {} : { mapBytes }),
-      packages: await packagesOf(definition, workDir),
+      ...(rebuilt ? { rebuiltBytes: rebuilt.bytes } : {}),
+      packages: rebuilt?.packages ?? [],
       env: { ...base, ...withoutSourceMaps(definition.environment), LAMBDA_TASK_ROOT: definition.codePath },
       withSourceMaps: true,
     });
@@ -180,16 +192,14 @@ function synth(outDir: string): Promise<void> {
 }
 
 /**
- * Bytes per package of a synthesized function: its entry (`functions/<name>/handler.ts`) rebuilt
- * with SecretsFunction's settings, since the asset carries no metafile. Empty when no entry is found.
+ * A synthesized function's entry (`functions/<name>/handler.ts`) rebuilt with SecretsFunction's
+ * settings, for its bytes per package: the asset carries no metafile. Undefined when no entry is found.
  */
-async function packagesOf(definition: FunctionDefinition, workDir: string): Promise<PackageShare[]> {
+async function rebuild(definition: FunctionDefinition, workDir: string): Promise<BuiltBundle | undefined> {
   const serviceName = definition.environment['POWERTOOLS_SERVICE_NAME'] ?? '';
   const names = [definition.name.toLowerCase(), serviceName.split('-').pop() ?? ''].filter((name) => name !== '');
   const entry = names.map((name) => join('functions', name, 'handler.ts')).find((path) => existsSync(join(PROJECT_ROOT, path)));
-  if (!entry) return [];
-  const rebuilt = await bundleHandler({ entry, outDir: join(workDir, 'rebuilt', definition.name), external: [], keepNames: true, sourcemap: true });
-  return rebuilt.packages;
+  return entry ? bundleHandler({ entry, outDir: join(workDir, 'rebuilt', definition.name), ...AS_SECRETS_FUNCTION }) : undefined;
 }
 
 async function comparisonCandidates(workDir: string, base: Record<string, string>): Promise<Candidate[]> {
@@ -236,6 +246,7 @@ function toResult(candidate: Candidate, timing: Timings): BundleEntryResult {
     sdk: candidate.sdk,
     bytes: figure(candidate.bytes, 'bytes'),
     ...(candidate.mapBytes === undefined ? {} : { mapBytes: figure(candidate.mapBytes, 'bytes') }),
+    ...(candidate.rebuiltBytes === undefined ? {} : { rebuiltBytes: figure(candidate.rebuiltBytes, 'bytes') }),
     requireMs: figure(median(timing.plain), 'ms'),
     ...(timing.sourceMaps.length > 0 ? { requireMsSourceMaps: figure(median(timing.sourceMaps), 'ms') } : {}),
     packages: topPackages(candidate.packages),
@@ -251,8 +262,8 @@ function topPackages(packages: readonly PackageShare[]): PackageFigure[] {
 }
 
 function axiosSaving(comparisons: readonly BundleEntryResult[]): AxiosSaving {
-  const withAxios = comparisons.find((entry) => entry.id === 'op-lambda')!;
-  const without = comparisons.find((entry) => entry.id === 'op-lambda-no-axios')!;
+  const withAxios = comparisons.find((entry) => entry.id === 'op-lambda-with-axios')!;
+  const without = comparisons.find((entry) => entry.id === 'op-lambda')!;
   const saved = withAxios.bytes.value - without.bytes.value;
   return {
     withAxiosBytes: withAxios.bytes,
@@ -310,18 +321,18 @@ export function bundleTables(results: BundleResults): Table[] {
   const opLambda = results.comparisons.find((entry) => entry.id === 'op-lambda');
   if (opLambda) {
     tables.push({
-      title: 'Where the bytes of an op-lambda handler come from (AWS SDK bundled, as SecretsFunction does)',
+      title: 'Where the bytes of an op-lambda handler come from (AWS SDK bundled and axios left out, as SecretsFunction does)',
       headers: ['package', 'bytes', 'share'],
       rows: opLambda.packages.map((share) => [share.name, formatBytes(share.bytes.value), `${share.share.value.toFixed(1)}%`]),
     });
   }
   const axios = results.axios;
   tables.push({
-    title: 'Leaving axios out (the resolver brings its own fetch transport; axios is loaded, never called)',
+    title: 'Leaving axios out, as SecretsFunction does (the resolver brings its own fetch transport; axios would be loaded, never called)',
     headers: ['op-lambda handler', 'index.js', 'require ms'],
     rows: [
-      ['with axios', formatBytes(axios.withAxiosBytes.value), formatMs(axios.withAxiosRequireMs.value)],
-      ['axios replaced by a stub', formatBytes(axios.withoutAxiosBytes.value), formatMs(axios.withoutAxiosRequireMs.value)],
+      ['axios bundled', formatBytes(axios.withAxiosBytes.value), formatMs(axios.withAxiosRequireMs.value)],
+      ['axios aliased to a stub (SecretsFunction)', formatBytes(axios.withoutAxiosBytes.value), formatMs(axios.withoutAxiosRequireMs.value)],
       ['saved', `${formatBytes(axios.savedBytes.value)} (${axios.savedShare.value.toFixed(1)}%)`, formatMs(axios.savedRequireMs.value)],
     ],
   });

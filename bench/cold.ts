@@ -10,42 +10,35 @@ import { startConnectServer, type LocalConnect } from '../local/connect/server';
 import { LambdaContainer } from '../local/lambda/container';
 import { createRuntimeDir, type RuntimeDir } from '../local/lambda/runtime-dir';
 import type { FunctionDefinition } from '../local/lambda/types';
-import { bundleHandler } from './build';
+import { AS_SECRETS_FUNCTION, bundleHandler, type BundleRequest } from './build';
 import { buildFixture, layoutFor, minimalRequests, referenceEnvironment, vaultId, itemId, type Addressing, type ColdFixture } from './cold-fixture';
-import { figure, formatMs, type Figure } from './figures';
+import { figure, formatMs, samples, type Figure, type Samples } from './figures';
 import { measureFirstRequest, type FirstRequestCost } from './first-request';
 import { maximum, median, minimum } from './stats';
 import { printTable, type Table } from './table';
 
-export type ColdApproachId = 'noop' | 'op-lambda' | 'op-lambda-no-axios' | 'op-lambda-concurrency-32' | 'sdk-parallel' | 'sdk-sequential';
+export type ColdApproachId = 'noop' | 'op-lambda' | 'op-lambda-with-axios' | 'op-lambda-concurrency-32' | 'sdk-parallel' | 'sdk-sequential';
 
 interface ColdApproach {
   id: ColdApproachId;
   label: string;
   entry: string;
-  replace?: Record<string, string>;
+  /** How esbuild builds it; default: as SecretsFunction does (axios left out). */
+  build?: Pick<BundleRequest, 'external' | 'keepNames' | 'sourcemap' | 'replace'>;
   /** Secret counts to run; default: every count of the run. */
   counts?: readonly number[];
 }
 
+/** The hand-written handlers call axios (the SDK's default transport): it stays in their bundles. */
+const WITH_AXIOS = { ...AS_SECRETS_FUNCTION, replace: undefined };
+
 const APPROACHES: readonly ColdApproach[] = [
   { id: 'noop', label: 'handler doing nothing (process INIT)', entry: 'bench/handlers/noop.ts', counts: [0] },
   { id: 'op-lambda', label: 'op-lambda (opSecrets)', entry: 'bench/handlers/op-lambda.ts' },
-  { id: 'sdk-parallel', label: '@1password/connect, Promise.all', entry: 'bench/handlers/connect-parallel.ts' },
-  { id: 'sdk-sequential', label: '@1password/connect, sequential', entry: 'bench/handlers/connect-sequential.ts' },
-  {
-    id: 'op-lambda-no-axios',
-    label: 'op-lambda, axios left out of the bundle',
-    entry: 'bench/handlers/op-lambda.ts',
-    replace: { axios: 'bench/handlers/axios-stub.ts' },
-    counts: [0, 10],
-  },
-  {
-    id: 'op-lambda-concurrency-32',
-    label: 'op-lambda, 32 requests in flight (default 8)',
-    entry: 'bench/handlers/op-lambda-wide.ts',
-    counts: [50],
-  },
+  { id: 'sdk-parallel', label: '@1password/connect, Promise.all', entry: 'bench/handlers/connect-parallel.ts', build: WITH_AXIOS },
+  { id: 'sdk-sequential', label: '@1password/connect, sequential', entry: 'bench/handlers/connect-sequential.ts', build: WITH_AXIOS },
+  { id: 'op-lambda-with-axios', label: 'op-lambda, axios bundled', entry: 'bench/handlers/op-lambda.ts', build: WITH_AXIOS, counts: [0, 10] },
+  { id: 'op-lambda-concurrency-32', label: 'op-lambda, 32 requests in flight (default 8)', entry: 'bench/handlers/op-lambda-wide.ts', counts: [50] },
 ];
 
 /** Round trips on the slowest request path: one GET by id; vault list, item list, GET by name. */
@@ -79,7 +72,8 @@ export interface ColdScenarioResult {
   minimalRequests: Figure;
   lowerBoundMs: Figure;
   overLowerBoundMs: Figure;
-  samplesMs: number[];
+  /** Every cold start that succeeded, process start to first response. */
+  samples: Samples;
   failures: number;
   failure?: string;
 }
@@ -91,7 +85,7 @@ export interface ColdResults {
   /** Median cold start of the handler that does nothing: the INIT every lower bound starts from. */
   processInitMs: Figure;
   repetitions: number;
-  memoryMb: number;
+  memory: Figure;
   /** First and second request of a fresh process, fetch against node:http, no added latency. */
   firstRequest: FirstRequestCost;
   scenarios: ColdScenarioResult[];
@@ -124,21 +118,21 @@ export async function runColdBench(options: ColdOptions): Promise<ColdResults> {
     const firstRequest = await measureFirstRequest(`${connect.url}/heartbeat`, options.repetitions);
     connect.setLatency(options.latencyMs);
     const roundTripMs = await measureRoundTrip(connect, fixture);
-    const samples = new Map<Scenario, Sample[]>(scenarios.map((scenario) => [scenario, []]));
+    const measured = new Map<Scenario, Sample[]>(scenarios.map((scenario) => [scenario, []]));
     for (let round = 0; round < options.repetitions; round += 1) {
       // Round-robin, so that drift on a shared machine spreads over every scenario alike.
       for (const scenario of scenarios) {
-        samples.get(scenario)!.push(await coldStart(scenario, { connect, fixture, runtimeDir }));
+        measured.get(scenario)!.push(await coldStart(scenario, { connect, fixture, runtimeDir }));
       }
       process.stdout.write(`  cold start round ${round + 1}/${options.repetitions} done\n`);
     }
-    const results = summarise(samples, roundTripMs);
+    const results = summarise(measured, roundTripMs);
     const cold: ColdResults = {
       latencyPerRequestMs: figure(options.latencyMs, 'ms'),
       roundTripMs: figure(roundTripMs, 'ms'),
-      processInitMs: figure(noopMedian(samples), 'ms'),
+      processInitMs: figure(noopMedian(measured), 'ms'),
       repetitions: options.repetitions,
-      memoryMb: MEMORY_MB,
+      memory: figure(MEMORY_MB, 'MiB'),
       firstRequest,
       scenarios: results,
     };
@@ -155,8 +149,7 @@ async function prepareScenarios(options: ColdOptions): Promise<Scenario[]> {
   const scenarios: Scenario[] = [];
   for (const approach of APPROACHES) {
     const codePath = join(options.workDir, 'cold', approach.id);
-    // As SecretsFunction bundles: everything in, names kept, an external source map.
-    await bundleHandler({ entry: approach.entry, outDir: codePath, external: [], keepNames: true, sourcemap: true, replace: approach.replace });
+    await bundleHandler({ entry: approach.entry, outDir: codePath, ...(approach.build ?? AS_SECRETS_FUNCTION) });
     const counts = approach.counts ?? [0, ...options.secretCounts];
     for (const secrets of counts) {
       const addressings: Addressing[] = secrets === 0 ? ['id'] : ['name', 'id'];
@@ -235,25 +228,25 @@ async function measureRoundTrip(connect: LocalConnect, fixture: ColdFixture): Pr
   const item = vault.items[0]!;
   const url = `${connect.url}/v1/vaults/${vaultId(vault.name)}/items/${itemId(vault.name, item.title)}`;
   const headers = { authorization: `Bearer ${fixture.token}` };
-  const samples: number[] = [];
+  const times: number[] = [];
   for (let attempt = 0; attempt < 23; attempt += 1) {
     const startedAt = performance.now();
     const response = await fetch(url, { headers });
     await response.arrayBuffer();
     if (!response.ok) throw new Error(`round trip probe answered ${response.status}`);
-    if (attempt >= 3) samples.push(performance.now() - startedAt);
+    if (attempt >= 3) times.push(performance.now() - startedAt);
   }
-  return median(samples);
+  return median(times);
 }
 
-function noopMedian(samples: ReadonlyMap<Scenario, Sample[]>): number {
-  const noop = [...samples].find(([scenario]) => scenario.approach.id === 'noop');
+function noopMedian(measured: ReadonlyMap<Scenario, Sample[]>): number {
+  const noop = [...measured].find(([scenario]) => scenario.approach.id === 'noop');
   return noop ? median(noop[1].map((sample) => sample.wallMs)) : Number.NaN;
 }
 
-function summarise(samples: ReadonlyMap<Scenario, Sample[]>, roundTripMs: number): ColdScenarioResult[] {
-  const initFloor = noopMedian(samples);
-  return [...samples].map(([scenario, all]) => {
+function summarise(measured: ReadonlyMap<Scenario, Sample[]>, roundTripMs: number): ColdScenarioResult[] {
+  const initFloor = noopMedian(measured);
+  return [...measured].map(([scenario, all]) => {
     const layout = layoutFor(scenario.secrets);
     const ok = all.filter((sample) => sample.failure === undefined);
     const walls = ok.map((sample) => sample.wallMs);
@@ -277,7 +270,7 @@ function summarise(samples: ReadonlyMap<Scenario, Sample[]>, roundTripMs: number
       minimalRequests: figure(minimalRequests(layout, scenario.addressing), 'requests'),
       lowerBoundMs: figure(lowerBound, 'ms'),
       overLowerBoundMs: figure(timeMs - lowerBound, 'ms'),
-      samplesMs: walls.map((wall) => Math.round(wall * 100) / 100),
+      samples: samples(walls, 'ms'),
       failures: all.length - ok.length,
       ...(failure ? { failure } : {}),
     };

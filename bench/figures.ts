@@ -3,7 +3,7 @@
  * without the code that wrote it.
  */
 
-export type Unit = 'ns' | 'ms' | 'bytes' | 'requests' | 'percent' | 'count' | 'seconds';
+export type Unit = 'ns' | 'ms' | 'bytes' | 'MiB' | 'requests' | 'percent' | 'count' | 'seconds' | 'processes';
 
 export interface Figure {
   value: number;
@@ -14,10 +14,20 @@ export function figure(value: number, unit: Unit): Figure {
   return { value: roundFor(value, unit), unit };
 }
 
+/** Raw measurements, in the order they were taken. */
+export interface Samples {
+  values: number[];
+  unit: Unit;
+}
+
+export function samples(values: readonly number[], unit: Unit): Samples {
+  return { values: values.map((value) => roundFor(value, unit)), unit };
+}
+
 /** Enough digits to be honest about the noise, no more. */
 function roundFor(value: number, unit: Unit): number {
   if (!Number.isFinite(value)) return value;
-  if (unit === 'ns' || unit === 'bytes' || unit === 'requests' || unit === 'count') return Math.round(value);
+  if (unit === 'ns' || unit === 'bytes' || unit === 'MiB' || unit === 'requests' || unit === 'count') return Math.round(value);
   if (unit === 'ms' || unit === 'seconds') return Math.round(value * 100) / 100;
   return Math.round(value * 10) / 10;
 }

@@ -66,7 +66,9 @@ async function updateBenchmarksMd(results: BenchResults): Promise<boolean> {
 
 export function generatedSection(results: BenchResults): string {
   const parts = [
-    `Run of ${results.generatedAt.slice(0, 10)} on ${machineSummary(results.machine)}; \`${results.command}\` took ${Math.round(results.durationSeconds.value)} s.`,
+    `Run of ${results.generatedAt.slice(0, 10)} on ${machineSummary(results.machine)} ` +
+      `(load average ${results.machine.loadAverageAtStart.value} at start); \`${results.command}\` took ${Math.round(results.durationSeconds.value)} s. ` +
+      'Every figure, with its unit and the raw samples: [bench/results/latest.json](bench/results/latest.json).',
   ];
   const section = (heading: string, tables: readonly Table[]): void => {
     parts.push(`### ${heading}`);

@@ -26,7 +26,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ConnectError } from '../shared/secrets/errors';
 import { opSecrets, type SecretResolver, type SecretsContext } from '../shared/secrets/middleware';
-import { figure, formatPercent, type Figure } from './figures';
+import { figure, formatPercent, samples, type Figure, type Samples } from './figures';
 import { comparedSecretIds, comparedSecretNames, seen } from './handlers/catalog';
 import { median } from './stats';
 import { printTable, type Table } from './table';
@@ -59,8 +59,8 @@ export interface WarmVariantResult {
   nsPerInvoke: Figure;
   overheadNs: Figure;
   overheadPercent: Figure;
-  /** Per-round figures, for the curious and the sceptical. */
-  roundsNs: number[];
+  /** ns per invoke of every round, for the curious and the sceptical. */
+  rounds: Samples;
 }
 
 export interface WarmResults {
@@ -221,15 +221,15 @@ export async function runWarmBench(options: WarmOptions): Promise<WarmResults> {
 function summarise(rounds: ReadonlyMap<Variant, number[]>, options: WarmOptions): WarmResults {
   const medianOf = (id: WarmVariantId): number => median([...rounds].find(([variant]) => variant.id === id)![1]);
   const bare = medianOf('bare');
-  const variants = [...rounds].map(([variant, samples]): WarmVariantResult => {
-    const ns = median(samples);
+  const variants = [...rounds].map(([variant, perRound]): WarmVariantResult => {
+    const ns = median(perRound);
     return {
       id: variant.id,
       label: variant.label,
       nsPerInvoke: figure(ns, 'ns'),
       overheadNs: figure(ns - bare, 'ns'),
       overheadPercent: figure(((ns - bare) / bare) * 100, 'percent'),
-      roundsNs: samples.map((sample) => Math.round(sample)),
+      rounds: samples(perRound, 'ns'),
     };
   });
   const overhead = (id: WarmVariantId): number => medianOf(id) - bare;
