@@ -31,8 +31,11 @@ export interface SynthesizedStage {
   durationMs: number;
 }
 
-/** What the CDK prints before bundling an asset, e.g. `Bundling asset OpLambda-staging/Health/Function/Code/Stage...`. */
-const BUNDLING_LINE = /^Bundling asset [^/]+\/([^/]+)\//;
+/**
+ * What the CDK prints before bundling an asset, e.g. `Bundling asset OpLambda-staging/Health/Function/Code/Stage...`
+ * or `.../Operations/Rotate/Function/Code/Stage...`: the construct path without stack and suffix names it.
+ */
+const BUNDLING_LINE = /^Bundling asset [^/]+\/(.+?)(?:\/Function)?\/Code\/Stage\.*$/;
 
 export function synthesizeStage(options: SynthesizeOptions): Promise<SynthesizedStage> {
   const startedAt = performance.now();
