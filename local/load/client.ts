@@ -34,7 +34,8 @@ export function createAgent(clients: number): Agent {
 }
 
 export function send<R extends RawRequest>(baseUrl: string, apiRequest: R, options: { agent?: Agent; timeoutMs: number }): Promise<Exchange<R>> {
-  const url = new URL(apiRequest.path, baseUrl);
+  // The path goes out as given: resolving it against the base would read `//x` as a host.
+  const url = new URL(baseUrl);
   const startedAt = Date.now();
   const began = performance.now();
   return new Promise((resolve) => {
@@ -47,7 +48,7 @@ export function send<R extends RawRequest>(baseUrl: string, apiRequest: R, optio
       resolve({ request: apiRequest, startedAt, durationMs: performance.now() - began, ...partial, ...(requestId ? { requestId } : {}) });
     };
     const req = httpRequest(
-      { method: apiRequest.method, hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, headers: apiRequest.headers, agent: options.agent },
+      { method: apiRequest.method, hostname: url.hostname, port: url.port, path: apiRequest.path, headers: apiRequest.headers, agent: options.agent },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

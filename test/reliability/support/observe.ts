@@ -50,3 +50,24 @@ export function reportFigures(record: Record<string, unknown>): void {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Long strings and buffers shortened, so a failing property's counterexample stays readable. */
+function compactJson(value: unknown): string {
+  return JSON.stringify(value, (_key, entry: unknown) => {
+    if (typeof entry === 'string' && entry.length > 200) return `${entry.slice(0, 60)}…(${entry.length} chars)`;
+    if (typeof entry === 'object' && entry !== null && (entry as { type?: unknown }).type === 'Buffer') {
+      return `<Buffer of ${((entry as { data?: unknown[] }).data ?? []).length} bytes>`;
+    }
+    return entry;
+  });
+}
+
+/** A fast-check reporter that fails with a compact counterexample. */
+export function compactReporter(details: { failed: boolean; counterexample: unknown; seed: number; counterexamplePath: string | null; numRuns: number; errorInstance: unknown }): void {
+  if (!details.failed) return;
+  const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  throw new Error(
+    `Property failed after ${details.numRuns} runs (seed ${details.seed}, path ${details.counterexamplePath ?? '-'})\n` +
+      `Counterexample: ${compactJson(details.counterexample)}\n${cause}`,
+  );
+}
