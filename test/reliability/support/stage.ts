@@ -22,7 +22,7 @@ const INPUTS = ['shared', 'functions', 'infra', 'local/dev/synth-app.ts', 'cdk.j
 const CACHE_PREFIX = 'op-lambda-reliability-';
 const LOCK_STALE_MS = 5 * 60_000;
 const POLL_MS = 250;
-const DAY_MS = 24 * 3600_000;
+const HOUR_MS = 3600_000;
 
 export async function synthesizedStage(stage: 'staging' | 'prod' = 'staging'): Promise<SynthesizedStage> {
   const folder = join(tmpdir(), `${CACHE_PREFIX}${stage}-${inputsHash()}`);
@@ -85,13 +85,13 @@ function filesUnder(path: string): string[] {
     .flatMap((entry) => filesUnder(join(path, entry.name)));
 }
 
-/** Caches of other source versions, untouched for a day, go. */
+/** Caches of other source versions, untouched for an hour, go. */
 function pruneOldCaches(): void {
   for (const name of readdirSync(tmpdir())) {
     if (!name.startsWith(CACHE_PREFIX)) continue;
     const path = join(tmpdir(), name);
     try {
-      if (Date.now() - statSync(path).mtimeMs > DAY_MS) rmSync(path, { recursive: true, force: true });
+      if (Date.now() - statSync(path).mtimeMs > HOUR_MS) rmSync(path, { recursive: true, force: true });
     } catch {
       // Another process pruned it first.
     }
