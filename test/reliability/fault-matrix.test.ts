@@ -12,6 +12,7 @@
  *
  * Rows run concurrently, each with its own Connect server, provider and gateway.
  */
+import type { Exchange, RawRequest } from '../../local/load/client';
 import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
 import { jsonLogs, startReliabilityApi, type ReliabilityApi } from './support/api';
 import { FAULT_ROWS, TARGETS, type FaultRow, type Phase } from './support/fault-rows';
@@ -19,8 +20,12 @@ import { expectNothingInternal, expectSecretsUnavailable, HEALTH, invokeOf, paym
 import { startSecretsManager, type LocalSecretsManager } from './support/secrets-manager';
 import { synthesizedStage, type SynthesizedStage } from './support/stage';
 
-/** The middleware's wait for secrets (timeoutMs, 5 s) plus INIT, with a wide margin, under the 10 s Lambda timeout. */
-const ANSWER_BOUND_MS = 9000;
+/**
+ * How long an invoke may take to answer: the middleware's wait for secrets (timeoutMs, 5 s) with a
+ * wide margin, under the 10 s Lambda timeout. Measured on the invoke, so that a slow process start
+ * on a busy machine does not count; what clients saw is reported in RELIABILITY.md.
+ */
+const ANSWER_BOUND_MS = 8000;
 const ROTATED_KEY = 'payapi_rotated_reliability_Q7mZk2Lr9VxP4sTb';
 const SECRET_VALUES = [...collectSecretValues(), ROTATED_KEY];
 
@@ -50,6 +55,13 @@ async function withApi<T>(row: FaultRow, run: (setup: Setup) => Promise<T>): Pro
   }
 }
 
+/** The function answered (no timeout, no crash) within the bound. */
+function expectAnsweredInTime(api: ReliabilityApi, exchange: Exchange<RawRequest>): void {
+  const invoke = invokeOf(api.gateway, exchange);
+  expect(invoke?.outcome).toBe('success');
+  expect(invoke!.durationMs).toBeLessThan(ANSWER_BOUND_MS);
+}
+
 function failureLines(api: ReliabilityApi, fn: string): Record<string, unknown>[] {
   return jsonLogs(api.logs(), fn).filter((line) => line['event'] === 'secret.failure');
 }
@@ -66,8 +78,7 @@ async function coldStart(row: FaultRow): Promise<void> {
     const connectRequests = api.connect().requests.length - connectBefore;
 
     expectSecretsUnavailable(failed, row.retryAfter);
-    expect(failed.durationMs).toBeLessThan(ANSWER_BOUND_MS);
-    expect(invokeOf(api.gateway, failed)?.outcome).toBe('success');
+    expectAnsweredInTime(api, failed);
     const failures = failureLines(api, 'Health');
     expect(failures.length).toBeGreaterThan(0);
     expect(failures[0]).toMatchObject({ code: row.code, retryable: row.retryable, servingStale: false, names: ['DATABASE_URL'] });
@@ -103,8 +114,7 @@ async function atRefresh(row: FaultRow): Promise<void> {
       reportFigures({ fault: row.fault, phase: 'refresh', status: refreshed.status, ms: Math.round(refreshed.durationMs), tokenReads: secretsManager!.calls });
     } else {
       expectSecretsUnavailable(refreshed, row.retryAfter);
-      expect(refreshed.durationMs).toBeLessThan(ANSWER_BOUND_MS);
-      expect(invokeOf(api.gateway, refreshed)?.outcome).toBe('success');
+      expectAnsweredInTime(api, refreshed);
       const failures = failureLines(api, 'Payments');
       expect(failures[0]).toMatchObject({ code: row.code, retryable: row.retryable, servingStale: row.retryable, names: ['PAYMENTS_API_KEY'] });
       const staleLines = jsonLogs(api.logs(), 'Payments').filter((line) => line['event'] === 'secret.stale');
