@@ -13,9 +13,8 @@ export type {
   SecretsContext,
   SecretValues,
 } from './secrets/middleware';
-export { SecretDeclarationError } from './secrets/declarations';
 export type { SecretDeclarations, SecretSpec } from './secrets/declarations';
-export { ConnectError, InvalidReferenceError, SecretsUnavailableError, isTransient } from './secrets/errors';
+export { ConnectError, InvalidReferenceError, SecretDeclarationError, SecretsUnavailableError, isTransient } from './secrets/errors';
 export type { ConnectErrorCode } from './secrets/errors';
 export { formatReference, isReference, parseReference } from './secrets/reference';
 export type { SecretReference } from './secrets/reference';

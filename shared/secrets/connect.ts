@@ -402,6 +402,7 @@ function redacted(error: ConnectError, token: string): ConnectError {
     status: error.status,
     reference: error.reference,
     retryAfterMs: error.retryAfterMs,
+    retryable: error.retryable,
     cause: error.cause instanceof Error ? new Error(mask(causeMessage)) : undefined,
   });
 }

@@ -3,7 +3,7 @@
  * both. Declarations are resolved once, at INIT, into a fixed list; a bad one fails INIT with an
  * error naming the variable.
  */
-import { InvalidReferenceError } from './errors';
+import { InvalidReferenceError, SecretDeclarationError } from './errors';
 import { isReference, parseReference, type SecretReference } from './reference';
 
 /** A secret as declared in code: a reference, or options whose reference may come from the environment. */
@@ -31,20 +31,6 @@ export interface DeclaredSecret {
   readonly name: string;
   readonly reference: SecretReference;
   readonly required: boolean;
-}
-
-/** A declaration that cannot be satisfied: a required secret without a reference, or a bad name. */
-export class SecretDeclarationError extends Error {
-  override readonly name = 'SecretDeclarationError';
-  readonly code = 'INVALID_DECLARATION';
-
-  constructor(
-    /** The declared name (never a value). */
-    readonly secretName: string,
-    reason: string,
-  ) {
-    super(`Secret ${secretName}: ${reason}`);
-  }
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;

@@ -36,7 +36,7 @@ export type ConnectErrorCode =
   | 'FIELD_NOT_FOUND' // the item has no such field or section: permanent
   | 'AMBIGUOUS' // several vaults, items or fields match a name: permanent
   | 'INSECURE_HOST' // OP_CONNECT_HOST is not https and not loopback: permanent
-  | 'TOKEN_UNAVAILABLE'; // the Connect token could not be obtained
+  | 'TOKEN_UNAVAILABLE'; // the Connect token could not be obtained: permanent unless the source says otherwise
 
 const TRANSIENT: ReadonlySet<ConnectErrorCode> = new Set(['NETWORK', 'TIMEOUT', 'RATE_LIMITED', 'SERVER', 'INVALID_RESPONSE']);
 
@@ -50,6 +50,12 @@ export interface ConnectErrorOptions {
   reference?: string;
   /** Server-requested wait before the next attempt (from Retry-After). */
   retryAfterMs?: number;
+  /**
+   * Whether trying again may succeed, when the code alone cannot tell (a token source that was
+   * unreachable rather than refusing, say).
+   * @default isTransient(code)
+   */
+  retryable?: boolean;
   cause?: unknown;
 }
 
@@ -69,7 +75,7 @@ export class ConnectError extends Error {
   ) {
     super(options.reference ? `${detail} (${options.reference})` : detail, { cause: options.cause });
     this.status = options.status;
-    this.retryable = isTransient(code);
+    this.retryable = options.retryable ?? isTransient(code);
     this.reference = options.reference;
     this.retryAfterMs = options.retryAfterMs;
   }
@@ -81,8 +87,23 @@ export class ConnectError extends Error {
       status: this.status,
       reference,
       retryAfterMs: this.retryAfterMs,
+      retryable: this.retryable,
       cause: this.cause,
     });
+  }
+}
+
+/** A declaration that cannot be satisfied: a required secret without a reference, or a bad name. */
+export class SecretDeclarationError extends Error {
+  override readonly name = 'SecretDeclarationError';
+  readonly code = 'INVALID_DECLARATION';
+
+  constructor(
+    /** The declared name (never a value). */
+    readonly secretName: string,
+    reason: string,
+  ) {
+    super(`Secret ${secretName}: ${reason}`);
   }
 }
 

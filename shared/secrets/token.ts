@@ -4,7 +4,9 @@
  * the bare token or JSON `{"token": "..."}`.
  *
  * Concurrent readers share one Secrets Manager call; a failure is never kept, so the next read
- * tries again; `invalidate()` (after Connect answers 401) forces a fresh read.
+ * tries again; `invalidate()` (after Connect answers 401) forces a fresh read. An outage of Secrets
+ * Manager (network, throttling, 5xx, timeout) is a retryable failure; a missing or unreadable
+ * secret, or one that holds no token, is permanent.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Environment } from './declarations';
@@ -92,6 +94,7 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
       secret = output.SecretString ?? (output.SecretBinary ? Buffer.from(output.SecretBinary).toString('utf8') : '');
     } catch (error) {
       throw new ConnectError('TOKEN_UNAVAILABLE', `reading the Connect token from Secrets Manager failed (${errorName(error)})`, {
+        retryable: isSecretsManagerOutage(error),
         cause: error,
       });
     }
@@ -122,4 +125,56 @@ function tokenFrom(secret: string): string {
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
+}
+
+/** Errors of the service or the SDK that say "try again later", not "this will never work". */
+const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'InternalServiceError', // Secrets Manager's 5xx
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError', // connection or socket timeout
+  'AbortError', // our own timeout aborted the call
+]);
+/** Node socket errors: the endpoint could not be reached, or the connection broke. */
+const TRANSIENT_SYSTEM_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+
+interface AwsErrorShape {
+  name?: unknown;
+  code?: unknown;
+  $fault?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+  cause?: unknown;
+}
+
+/**
+ * Whether a failed GetSecretValue may succeed when tried again: network failures, throttling,
+ * 5xx and timeouts. ResourceNotFoundException, AccessDeniedException, DecryptionFailure and other
+ * client faults are permanent.
+ */
+function isSecretsManagerOutage(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const shape = error as AwsErrorShape;
+  const status = shape.$metadata?.httpStatusCode;
+  if (typeof shape.name === 'string' && TRANSIENT_ERROR_NAMES.has(shape.name)) return true;
+  if (typeof shape.code === 'string' && TRANSIENT_SYSTEM_CODES.has(shape.code)) return true;
+  if (shape.$fault === 'server' || shape.$retryable !== undefined) return true;
+  if (typeof status === 'number' && (status === 429 || status >= 500)) return true;
+  return isSecretsManagerOutage(shape.cause, depth + 1);
 }

@@ -253,13 +253,30 @@ describe('the Connect token from Secrets Manager', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
-  it('answers 503 while Secrets Manager fails, and recovers on a later invocation', async () => {
-    secretsManager.on(GetSecretValueCommand).rejectsOnce(Object.assign(new Error('throttled'), { name: 'ThrottlingException' })).resolves({ SecretString: CANARY.readToken });
+  it('answers 503 while Secrets Manager is throttling, a transient failure the next invocation retries', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    secretsManager.on(GetSecretValueCommand).rejectsOnce(throttled).resolves({ SecretString: CANARY.readToken });
     const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
-    const { handler } = secretsHandler({ env, failureBackoffMs: 50, ...audit.options });
-    expect((await call(handler)).statusCode).toBe(503);
-    expect(audit.events('secret.failure')[0]).toMatchObject({ code: 'TOKEN_UNAVAILABLE' });
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    // A backoff far beyond the test: only a transient failure is tried again this soon.
+    const { handler } = secretsHandler({ env, failureBackoffMs: 60_000, ...audit.options });
+    const failed = await call(handler);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers?.['Retry-After']).toBe('1');
+    expect(audit.events('secret.failure')[0]).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: true });
     expect((await call(handler)).statusCode).toBe(200);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('holds a missing token secret for its backoff: a permanent failure', async () => {
+    const missing = Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException', $fault: 'client' });
+    secretsManager.on(GetSecretValueCommand).rejects(missing);
+    const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
+    const { handler } = secretsHandler({ env, failureBackoffMs: 60_000, ...audit.options });
+    expect((await call(handler)).statusCode).toBe(503);
+    expect(audit.events('secret.failure')[0]).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: false });
+    const held = await call(handler);
+    expect(held.statusCode).toBe(503);
+    expect(held.headers?.['Retry-After']).toBe('60');
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 });

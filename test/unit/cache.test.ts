@@ -183,6 +183,34 @@ describe('SecretCache', () => {
     expect(errorOf((await cache.get([{ reference: STRIPE }], soon())).get(STRIPE.key))?.code).toBe('FORBIDDEN');
   });
 
+  it('treats a token outage as transient: the stale value is served and the next call retries', async () => {
+    const outage = new ConnectError('TOKEN_UNAVAILABLE', 'Secrets Manager unreachable', { retryable: true });
+    const cache = cacheWith({ ttlMs: 1000 });
+    await cache.get([{ reference: STRIPE }], soon());
+    source.fail(STRIPE, outage);
+    now += 1500;
+    const forced = await cache.refresh(STRIPE, soon());
+    expect(forced).toMatchObject({ ok: false, retryAfterMs: 0 });
+    expect(errorOf(forced)).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: true });
+    expect(cache.state(STRIPE.key)).toMatchObject({ ready: true });
+    expect(valueOf((await cache.get([{ reference: STRIPE }], soon())).get(STRIPE.key))).toBe('stripe-v1');
+    source.set(STRIPE, 'stripe-v2');
+    now += 1000; // the refresh's backoff has passed
+    await cache.get([{ reference: STRIPE }], soon());
+    await flush();
+    expect(valueOf((await cache.get([{ reference: STRIPE }], soon())).get(STRIPE.key))).toBe('stripe-v2');
+  });
+
+  it('treats a token that cannot exist (a missing token secret) as permanent: the value is dropped', async () => {
+    const missing = new ConnectError('TOKEN_UNAVAILABLE', 'the Connect token secret does not exist', { retryable: false });
+    const cache = cacheWith({ ttlMs: 1000 });
+    await cache.get([{ reference: STRIPE }], soon());
+    source.fail(STRIPE, missing);
+    now += 1500;
+    expect(errorOf(await cache.refresh(STRIPE, soon()))).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: false });
+    expect(cache.state(STRIPE.key)).toEqual({ ready: false });
+  });
+
   it('retries a required secret after a transient failure at once, and an optional one after its backoff', async () => {
     source.fail(STRIPE, transient());
     source.fail(GITHUB, transient());

@@ -58,11 +58,36 @@ describe('connectTokenSource', () => {
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
+  it.each([
+    ['connection refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED', $metadata: { attempts: 3 } })],
+    ['a reset socket, wrapped', Object.assign(new Error('socket hang up'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) })],
+    ['throttling', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
+    ['an internal service error', Object.assign(new Error('internal'), { name: 'InternalServiceError', $fault: 'server', $metadata: { httpStatusCode: 500 } })],
+    ['an unnamed 503', Object.assign(new Error('unavailable'), { name: 'Unknown', $metadata: { httpStatusCode: 503 } })],
+    ['our timeout aborting the call', Object.assign(new Error('Request aborted'), { name: 'AbortError' })],
+    ['a socket timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
+  ])('treats %s as a retryable outage', async (_label, rejection) => {
+    sm.on(GetSecretValueCommand).rejects(rejection);
+    const error = await failure(fromSecretsManager().get());
+    expect(error).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: true });
+  });
+
+  it.each([
+    ['a missing secret', Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
+    ['access denied', Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
+    ['a KMS decryption failure', Object.assign(new Error('cannot decrypt'), { name: 'DecryptionFailure', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
+    ['something unknown', 'a string'],
+  ])('treats %s as permanent', async (_label, rejection) => {
+    sm.on(GetSecretValueCommand).rejects(rejection);
+    const error = await failure(fromSecretsManager().get());
+    expect(error).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: false });
+  });
+
   it('never quotes the secret when it is malformed', async () => {
     const malformed = `{"token": ${TOKEN}`;
     sm.on(GetSecretValueCommand).resolves({ SecretString: malformed });
     const error = await failure(fromSecretsManager().get());
-    expect(error.code).toBe('TOKEN_UNAVAILABLE');
+    expect(error).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: false });
     expect(error.cause).toBeUndefined();
     expect(`${error.message} ${error.stack}`).not.toContain('canary-connect-token');
   });
@@ -74,7 +99,7 @@ describe('connectTokenSource', () => {
   ])('rejects %s', async (_label, output) => {
     sm.on(GetSecretValueCommand).resolves(output);
     const error = await failure(fromSecretsManager().get());
-    expect(error.code).toBe('TOKEN_UNAVAILABLE');
+    expect(error).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: false });
     expect(error.message).not.toContain('canary-connect-token');
   });
 
