@@ -10,19 +10,22 @@ interface Series {
   label: string;
   color: string;
   dashed?: boolean;
+  /** Points drawn as rings: a variant measured at some counts only. */
+  hollow?: boolean;
   points: { secrets: number; ms: number }[];
 }
 
-const PLOTTED: readonly { approach: ColdApproachId; color: string }[] = [
+const PLOTTED: readonly { approach: ColdApproachId; color: string; hollow?: boolean }[] = [
   { approach: 'op-lambda', color: '#1864ab' },
   { approach: 'sdk-parallel', color: '#e8590c' },
   { approach: 'sdk-sequential', color: '#a61e4d' },
+  { approach: 'op-lambda-concurrency-32', color: '#1864ab', hollow: true },
 ];
 const BOUND_COLOR = '#495057';
 
 const WIDTH = 960;
-const HEIGHT = 470;
-const PANEL = { top: 82, bottom: 70, left: 70, gap: 60, right: 20 };
+const HEIGHT = 490;
+const PANEL = { top: 82, bottom: 90, left: 70, gap: 60, right: 20 };
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
 export function renderColdChart(cold: ColdResults, machineLine: string): string {
@@ -49,14 +52,15 @@ export function renderColdChart(cold: ColdResults, machineLine: string): string 
 function seriesFor(cold: ColdResults, addressing: Addressing, counts: readonly number[]): Series[] {
   const find = (approach: ColdApproachId, secrets: number): ColdScenarioResult | undefined =>
     cold.scenarios.find((s) => s.approach === approach && s.secrets === secrets && (secrets === 0 || s.addressing === addressing));
-  const series: Series[] = PLOTTED.map(({ approach, color }) => ({
+  const series: Series[] = PLOTTED.map(({ approach, color, hollow }) => ({
     label: cold.scenarios.find((s) => s.approach === approach)?.label ?? approach,
     color,
+    hollow,
     points: counts.flatMap((secrets) => {
       const found = find(approach, secrets);
       return found && found.failures < cold.repetitions ? [{ secrets, ms: found.timeMs.value }] : [];
     }),
-  }));
+  })).filter((entry) => entry.points.length > 0);
   const bound: Series = {
     label: 'lower bound (INIT + slowest request chain)',
     color: BOUND_COLOR,
@@ -116,25 +120,40 @@ function panel(spec: PanelSpec): string {
   for (const series of spec.series) {
     const coordinates = series.points.map((point) => `${x(point.secrets).toFixed(1)},${y(point.ms).toFixed(1)}`);
     const dash = series.dashed ? ' stroke-dasharray="6 4"' : '';
-    parts.push(`<polyline points="${coordinates.join(' ')}" fill="none" stroke="${series.color}" stroke-width="2"${dash}/>`);
+    if (!series.hollow) parts.push(`<polyline points="${coordinates.join(' ')}" fill="none" stroke="${series.color}" stroke-width="2"${dash}/>`);
     for (const point of series.points) {
-      parts.push(`<circle cx="${x(point.secrets).toFixed(1)}" cy="${y(point.ms).toFixed(1)}" r="${series.dashed ? 2.5 : 4}" fill="${series.color}"><title>${escapeXml(`${series.label}, ${point.secrets} secrets: ${point.ms.toFixed(0)} ms`)}</title></circle>`);
+      const paint = series.hollow ? `fill="#ffffff" stroke="${series.color}" stroke-width="2"` : `fill="${series.color}"`;
+      parts.push(`<circle cx="${x(point.secrets).toFixed(1)}" cy="${y(point.ms).toFixed(1)}" r="${series.dashed ? 2.5 : 4}" ${paint}><title>${escapeXml(`${series.label}, ${point.secrets} secrets: ${point.ms.toFixed(0)} ms`)}</title></circle>`);
     }
   }
   return parts.join('\n');
 }
 
 function legend(series: readonly Series[]): string {
-  const parts: string[] = [];
-  const y = HEIGHT - 14;
-  let left = 20;
+  // About 5.8 px per character at 11 px: enough to keep labels apart without measuring text.
+  const widthOf = (entry: Series): number => 30 + entry.label.length * 5.8 + 24;
+  const rows: Series[][] = [[]];
+  let used = 0;
   for (const entry of series) {
-    const dash = entry.dashed ? ' stroke-dasharray="6 4"' : '';
-    parts.push(`<line x1="${left}" x2="${left + 24}" y1="${y - 4}" y2="${y - 4}" stroke="${entry.color}" stroke-width="2"${dash}/>`);
-    parts.push(text(left + 30, y, entry.label, { size: 11 }));
-    // About 5.8 px per character at 11 px: enough to keep labels apart without measuring text.
-    left += 30 + entry.label.length * 5.8 + 24;
+    if (used + widthOf(entry) > WIDTH - 40 && rows.at(-1)!.length > 0) {
+      rows.push([]);
+      used = 0;
+    }
+    rows.at(-1)!.push(entry);
+    used += widthOf(entry);
   }
+  const parts: string[] = [];
+  rows.forEach((row, index) => {
+    const y = HEIGHT - 14 - (rows.length - 1 - index) * 18;
+    let left = 20;
+    for (const entry of row) {
+      const dash = entry.dashed ? ' stroke-dasharray="6 4"' : '';
+      if (entry.hollow) parts.push(`<circle cx="${left + 12}" cy="${y - 4}" r="4" fill="#ffffff" stroke="${entry.color}" stroke-width="2"/>`);
+      else parts.push(`<line x1="${left}" x2="${left + 24}" y1="${y - 4}" y2="${y - 4}" stroke="${entry.color}" stroke-width="2"${dash}/>`);
+      parts.push(text(left + 30, y, entry.label, { size: 11 }));
+      left += widthOf(entry);
+    }
+  });
   return parts.join('\n');
 }
 
