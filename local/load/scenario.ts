@@ -15,7 +15,7 @@ import type { Agent } from 'node:http';
 import { startLocalApi, type LocalApi } from '../dev/local-api';
 import { localSecretReader } from '../dev/secret-reader';
 import type { LocalConnect } from '../connect/server';
-import type { GatewayRequestRecord } from '../gateway/server';
+import type { GatewayRequestRecord, LogLine } from '../gateway/server';
 import { createAgent, send, type Exchange } from './client';
 import { coldStartCost, connectRequestKind, functionSecrets, type ColdStartCost, type FunctionSecrets } from './cost-model';
 import { checkOutage, checkRecovery, checkSteady, type Invariant, type PhaseRun } from './invariants';
@@ -37,6 +37,10 @@ export interface LoadScenarioOptions {
   /** Hard limit per request. @default 15000 */
   requestTimeoutMs?: number;
   onPhase?: (phase: PhaseName) => void;
+  /** Every line a function prints (to check it for leaks, say). */
+  onLog?: (line: LogLine) => void;
+  /** Every exchange, as it completes. */
+  onExchange?: (exchange: Exchange) => void;
 }
 
 export interface ConnectCounts {
@@ -80,6 +84,7 @@ export async function runLoadScenario(options: LoadScenarioOptions): Promise<Loa
     stackName: options.stackName,
     maxContainersPerFunction: options.containersPerFunction,
     onRequest: recordInvoke,
+    onLog: options.onLog,
   });
   const agent = createAgent(options.clients);
   try {
@@ -142,7 +147,9 @@ async function runRequests(baseUrl: string, agent: Agent, options: LoadScenarioO
     while (next < count) {
       const sequence = next++;
       const request = buildRequest(REQUEST_KINDS[sequence % REQUEST_KINDS.length]!, sequence, secrets);
-      exchanges.push(await send(baseUrl, request, { agent, timeoutMs: options.requestTimeoutMs ?? 15_000 }));
+      const exchange = await send(baseUrl, request, { agent, timeoutMs: options.requestTimeoutMs ?? 15_000 });
+      options.onExchange?.(exchange);
+      exchanges.push(exchange);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.clients, count) }, worker));

@@ -5,9 +5,12 @@
  * during the outage, full recovery afterwards.
  */
 import { runLoadScenario, type LoadReport } from '../../local/load/scenario';
+import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
 import { synthesizedStage } from './support/stage';
 
 let report: LoadReport;
+const printed: string[] = [];
+const answered: string[] = [];
 
 beforeAll(async () => {
   const stage = await synthesizedStage('staging');
@@ -17,6 +20,8 @@ beforeAll(async () => {
     clients: 8,
     containersPerFunction: 3,
     requests: { steady: 160, outage: 80, recovery: 80 },
+    onLog: (line) => printed.push(line.text),
+    onExchange: (exchange) => answered.push(exchange.body),
   });
 }, 180_000);
 
@@ -49,4 +54,10 @@ test.each([
   const invariant = report.invariants.find((candidate) => candidate.name === name);
   expect(invariant).toBeDefined();
   expect(invariant).toEqual(expect.objectContaining({ ok: true }));
+});
+
+test('no response and no line a function printed holds a vault value or a token', () => {
+  expect(answered).toHaveLength(320);
+  expect(printed.length).toBeGreaterThan(0);
+  expectNoLeaks({ responses: answered, 'function output': printed }, collectSecretValues());
 });
