@@ -47,7 +47,12 @@ async function synthesizeInto(stage: string, folder: string): Promise<void> {
   pruneOldCaches();
   const staging = `${folder}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
-  await synthesizeStage({ stage, outdir: staging });
+  try {
+    await synthesizeStage({ stage, outdir: staging });
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
   rmSync(folder, { recursive: true, force: true });
   renameSync(staging, folder);
 }
