@@ -10,6 +10,9 @@
  *   `maxFailureBackoffMs`, or the server's Retry-After), so a bad reference costs one request per
  *   backoff instead of one per invocation, and a failed prefetch never outlives its backoff.
  * - Concurrent misses share one fetch (single flight); every wait is bounded by a deadline.
+ * - A forced refresh fetches whole items: every candidate reference in the same 1Password item
+ *   comes along in the same fetch, which costs no extra request and keeps an item's fields from
+ *   different versions apart (a rotated username and password, say).
  *
  * The cache knows nothing of HTTP: it calls a `SecretFetcher`, which the middleware backs with the
  * Connect resolver and tests back with an in-process fake.
@@ -21,6 +24,9 @@ import type { SecretReference } from './reference';
 export interface FetchedSecret {
   readonly value: string;
   readonly itemVersion?: number;
+  /** Where the value was found; lets a refresh take the item's other references along. */
+  readonly vaultId?: string;
+  readonly itemId?: string;
 }
 
 /** What a fetch produced, keyed by `SecretReference.key`: every reference lands in one of the maps. */
@@ -114,6 +120,12 @@ interface Flight {
   done: Promise<void>;
 }
 
+/** The 1Password item a reference was last resolved in. */
+interface ItemLocation {
+  readonly vaultId: string;
+  readonly itemId: string;
+}
+
 interface Failure {
   readonly error: ConnectError;
   readonly consecutive: number;
@@ -127,6 +139,8 @@ class Entry {
   value?: string;
   itemVersion?: number;
   fetchedAt = 0;
+  /** Kept across failures: a reference rarely moves, and a wrong guess costs one request at most. */
+  location?: ItemLocation;
   failure?: Failure;
   flight?: Flight;
   forced?: Flight;
@@ -210,21 +224,21 @@ export class SecretCache {
   }
 
   /**
-   * Fetches one reference now, whatever its age (after a downstream 401, say). Concurrent calls
-   * share one fetch; a permanent failure still in its backoff answers without a request.
+   * Fetches one reference, or several, now, whatever their age (after a downstream 401, say), in
+   * one fetch that also takes along every one of `candidates` found in the same 1Password item as
+   * one of them. A reference already in a forced fetch joins it (concurrent refreshes share one
+   * fetch); one whose permanent failure is still in its backoff answers without a request. Several
+   * references answer by `SecretReference.key`.
    */
-  async refresh(reference: SecretReference, deadline: number): Promise<CacheResult> {
-    const now = this.clock();
-    const entry = this.entry(reference);
-    if (entry.failure && !entry.failure.error.retryable && now < entry.failure.backoffUntil) return this.miss(entry, now);
-    const joinable = entry.forced && this.isLive(entry.forced, now) ? entry.forced : undefined;
-    const flight = joinable ?? this.startFlight([entry], deadline, true);
-    await untilDeadline(flight.done, deadline, this.clock);
-    const after = this.clock();
-    // Unsettled at the deadline: the cached value is the one being replaced, not an answer.
-    if (!flight.settled) return deadlinePassed(entry);
-    if (entry.failure) return this.miss(entry, after);
-    return this.settle(entry, flight, after);
+  refresh(reference: SecretReference, deadline: number, candidates?: readonly SecretReference[]): Promise<CacheResult>;
+  refresh(references: readonly SecretReference[], deadline: number, candidates?: readonly SecretReference[]): Promise<Map<string, CacheResult>>;
+  async refresh(
+    target: SecretReference | readonly SecretReference[],
+    deadline: number,
+    candidates: readonly SecretReference[] = [],
+  ): Promise<CacheResult | Map<string, CacheResult>> {
+    if (!isReferenceList(target)) return (await this.refreshAll([target], deadline, candidates)).get(target.key)!;
+    return this.refreshAll(target, deadline, candidates);
   }
 
   /** Usable values for `requests` and how long that answer holds (see CacheSnapshot). */
@@ -273,6 +287,56 @@ export class SecretCache {
     if (entry.flight && this.isLive(entry.flight, now)) return 'join';
     if (entry.failure && now < holdUntil(entry.failure, optional)) return 'held';
     return 'fetch';
+  }
+
+  /** One forced fetch for the references not yet in one, with their item mates; then every answer. */
+  private async refreshAll(
+    references: readonly SecretReference[],
+    deadline: number,
+    candidates: readonly SecretReference[],
+  ): Promise<Map<string, CacheResult>> {
+    const now = this.clock();
+    const results = new Map<string, CacheResult>();
+    const flights = new Map<Entry, Flight>();
+    const starting: Entry[] = [];
+    for (const entry of references.map((reference) => this.entry(reference))) {
+      if (this.isHeld(entry, now)) results.set(entry.reference.key, this.miss(entry, now));
+      else if (entry.forced && this.isLive(entry.forced, now)) flights.set(entry, entry.forced);
+      else if (!starting.includes(entry)) starting.push(entry);
+    }
+    if (starting.length > 0) {
+      const flight = this.startFlight(this.withItemMates(starting, candidates, now), deadline, true);
+      for (const entry of starting) flights.set(entry, flight);
+    }
+    if (flights.size === 0) return results;
+    await untilDeadline(Promise.all([...new Set(flights.values())].map((flight) => flight.done)), deadline, this.clock);
+    const after = this.clock();
+    for (const [entry, flight] of flights) results.set(entry.reference.key, this.refreshed(entry, flight, after));
+    return results;
+  }
+
+  /** A permanent failure still in its backoff: not even a forced refresh asks again. */
+  private isHeld(entry: Entry, now: number): boolean {
+    return entry.failure !== undefined && !entry.failure.error.retryable && now < entry.failure.backoffUntil;
+  }
+
+  /** `entries` and every candidate in the same item as one of them, unless already being forced or held. */
+  private withItemMates(entries: readonly Entry[], candidates: readonly SecretReference[], now: number): Entry[] {
+    const chosen = new Set(entries);
+    for (const candidate of candidates) {
+      const mate = this.entry(candidate);
+      if (chosen.has(mate) || this.isHeld(mate, now) || (mate.forced && this.isLive(mate.forced, now))) continue;
+      if (entries.some((entry) => sameItem(entry, mate))) chosen.add(mate);
+    }
+    return [...chosen];
+  }
+
+  /** What a forced refresh answers: the new value, else why there is none. */
+  private refreshed(entry: Entry, flight: Flight, now: number): CacheResult {
+    // Unsettled at the deadline: the cached value is the one being replaced, not an answer.
+    if (!flight.settled) return deadlinePassed(entry);
+    if (entry.failure) return this.miss(entry, now);
+    return this.settle(entry, flight, now);
   }
 
   private mayRefresh(entry: Entry, now: number): boolean {
@@ -334,6 +398,7 @@ export class SecretCache {
     const previous = entry.value === undefined ? undefined : { value: entry.value, itemVersion: entry.itemVersion };
     entry.value = fetched.value;
     entry.itemVersion = fetched.itemVersion;
+    if (fetched.vaultId && fetched.itemId) entry.location = { vaultId: fetched.vaultId, itemId: fetched.itemId };
     entry.fetchedAt = now;
     entry.failure = undefined;
     if (previous) {
@@ -390,6 +455,23 @@ export class SecretCache {
       // A failing audit sink is not a reason to fail a secret.
     }
   }
+}
+
+/**
+ * Whether two references lead to the same item, as far as the cache knows: by the ids they were
+ * last resolved to when both were, else by their vault and item segments (names match
+ * case-insensitively; a segment may also be the id the other was resolved to).
+ */
+function sameItem(a: Entry, b: Entry): boolean {
+  if (a.location && b.location) return a.location.vaultId === b.location.vaultId && a.location.itemId === b.location.itemId;
+  const matches = (x: string, y: string, yId: string | undefined): boolean => x.toLowerCase() === y.toLowerCase() || x === yId;
+  const sameSegment = (part: 'vault' | 'item', id: 'vaultId' | 'itemId'): boolean =>
+    matches(a.reference[part], b.reference[part], b.location?.[id]) || matches(b.reference[part], a.reference[part], a.location?.[id]);
+  return sameSegment('vault', 'vaultId') && sameSegment('item', 'itemId');
+}
+
+function isReferenceList(target: SecretReference | readonly SecretReference[]): target is readonly SecretReference[] {
+  return Array.isArray(target);
 }
 
 function holdUntil(failure: Failure, optional: boolean): number {

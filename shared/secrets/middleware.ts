@@ -105,6 +105,14 @@ export interface OpSecretsOptions<S extends SecretDeclarations = SecretDeclarati
 
 type Optionality<T> = T extends { readonly required: false } ? undefined : never;
 
+/** A declared name: those of the code declaration by type, env-declared ones as any string. */
+export type SecretName<S extends SecretDeclarations = SecretDeclarations> = (keyof S & string) | (string & {});
+
+/** What `refresh(names)` resolves to: a value per name, `undefined` for an optional one that failed. */
+export type RefreshedSecrets<S extends SecretDeclarations, N extends string> = {
+  readonly [K in N]: K extends keyof S ? string | Optionality<S[K]> : string | undefined;
+};
+
 /** `context.secrets`: declared names typed from the declaration, env-declared ones by index. */
 export type SecretValues<S extends SecretDeclarations = SecretDeclarations> = {
   readonly [K in keyof S]: string | Optionality<S[K]>;
@@ -132,10 +140,17 @@ export interface OpSecretsMiddleware<S extends SecretDeclarations = SecretDeclar
   after(request: SecretsRequest<S>): void;
   onError(request: SecretsRequest<S>): void;
   /**
-   * Fetches one secret again now (after a downstream 401, say) and returns the new value;
-   * concurrent calls share one fetch. Rejects with SecretsUnavailableError.
+   * Fetches one secret again now (after a downstream 401, say) and returns the new value. The
+   * other declared secrets of its 1Password item come along in the same request, so they never
+   * lag behind a rotation; concurrent calls share one fetch. Rejects with SecretsUnavailableError.
    */
-  refresh(name: (keyof S & string) | (string & {})): Promise<string>;
+  refresh(name: SecretName<S>): Promise<string>;
+  /**
+   * Fetches several secrets again now, in one resolve (one request per item, with the items' other
+   * declared secrets), and returns their values by name. An optional secret that cannot be had is
+   * `undefined`; a required one rejects the whole call with SecretsUnavailableError.
+   */
+  refresh<const N extends SecretName<S>>(names: readonly N[]): Promise<RefreshedSecrets<S, N>>;
   /** Readiness per declared name, for health checks; never a value. */
   status(): Record<string, SecretStatus>;
   /** Forgets every value (tests; a forced reload). */
@@ -147,6 +162,12 @@ interface FastPath {
   readonly validUntil: number;
   readonly values: readonly (string | undefined)[];
   readonly internal: Readonly<Record<string, string | undefined>>;
+}
+
+/** A declared name whose secret could not be had, and why. */
+interface Unavailable {
+  readonly name: string;
+  readonly result: Extract<CacheResult, { ok: false }>;
 }
 
 const MIDDLEWARE_NAME = 'op-secrets';
@@ -179,7 +200,9 @@ export function opSecrets<const S extends SecretDeclarations = Record<never, nev
     before: (request) => runtime.before(request),
     after: (request) => runtime.after(request),
     onError: (request) => runtime.onError(request),
-    refresh: (name) => runtime.refresh(name),
+    // One implementation serves both overloads; the runtime checks every name against the declaration.
+    refresh: ((target: string | readonly string[]) =>
+      typeof target === 'string' ? runtime.refresh(target) : runtime.refreshAll(target)) as OpSecretsMiddleware<S>['refresh'],
     status: () => runtime.status(),
     clearCache: () => runtime.clearCache(),
   };
@@ -262,12 +285,12 @@ class SecretsRuntime {
   }
 
   async refresh(name: string): Promise<string> {
-    const index = this.names.indexOf(name);
-    if (index === -1) throw new SecretDeclarationError(name, 'is not declared in this middleware');
-    const now = this.clock();
-    const result = await this.cache.refresh(this.declared[index]!.reference, Math.min(now + this.timeoutMs, this.invocationLimit(now)));
-    if (result.ok) return result.value;
-    throw new SecretsUnavailableError([name], retryAfterSeconds(result.retryAfterMs), [result.error]);
+    const { [name]: value } = await this.refreshDeclared([this.declaration(name)], true);
+    return value!;
+  }
+
+  async refreshAll(names: readonly string[]): Promise<Record<string, string | undefined>> {
+    return this.refreshDeclared(names.map((name) => this.declaration(name)), false);
   }
 
   status(): Record<string, SecretStatus> {
@@ -280,6 +303,33 @@ class SecretsRuntime {
     this.fast = NOT_YET;
   }
 
+  private declaration(name: string): DeclaredSecret {
+    const index = this.names.indexOf(name);
+    if (index === -1) throw new SecretDeclarationError(name, 'is not declared in this middleware');
+    return this.declared[index]!;
+  }
+
+  /**
+   * One forced fetch for `secrets` and the declared secrets sharing their items. Rejects with
+   * SecretsUnavailableError for the required ones that fail (every one when `allRequired`).
+   */
+  private async refreshDeclared(secrets: readonly DeclaredSecret[], allRequired: boolean): Promise<Record<string, string | undefined>> {
+    if (secrets.length === 0) return {};
+    const now = this.clock();
+    const deadline = Math.min(now + this.timeoutMs, this.invocationLimit(now));
+    const candidates = this.requests.map(({ reference }) => reference);
+    const results = await this.cache.refresh(secrets.map(({ reference }) => reference), deadline, candidates);
+    const values: Record<string, string | undefined> = {};
+    const unavailable: Unavailable[] = [];
+    for (const { name, reference, required } of secrets) {
+      const result = results.get(reference.key)!;
+      values[name] = result.ok ? result.value : undefined;
+      if (!result.ok && (required || allRequired)) unavailable.push({ name, result });
+    }
+    if (unavailable.length > 0) throw unavailableError(unavailable);
+    return values;
+  }
+
   private async beforeSlow(request: SecretsRequest<SecretDeclarations>): Promise<void> {
     const coldStart = this.coldStart;
     const now = this.clock();
@@ -289,7 +339,7 @@ class SecretsRuntime {
     this.fast = this.buildFastPath();
     const values: (string | undefined)[] = [];
     const internal: Record<string, string | undefined> = {};
-    const unavailable: { name: string; result: Extract<CacheResult, { ok: false }> }[] = [];
+    const unavailable: Unavailable[] = [];
     let fromCache = 0;
     this.declared.forEach(({ name, reference, required }, index) => {
       const result = results.get(reference.key)!;
@@ -298,14 +348,7 @@ class SecretsRuntime {
       if (result.ok && result.fromCache && index < MASK_BITS) fromCache |= 1 << index;
       if (!result.ok && required) unavailable.push({ name, result });
     });
-    if (unavailable.length > 0) {
-      const waitMs = Math.max(...unavailable.map(({ result }) => result.retryAfterMs));
-      throw new SecretsUnavailableError(
-        unavailable.map(({ name }) => name),
-        retryAfterSeconds(waitMs),
-        unavailable.map(({ result }) => result.error),
-      );
-    }
+    if (unavailable.length > 0) throw unavailableError(unavailable);
     this.attach(request, values, internal, { fromCacheMask: fromCache, coldStart });
     if (this.setToEnv) this.copyToEnv(values, this.cache.version);
   }
@@ -416,6 +459,15 @@ function withInternal(existing: Record<string, unknown>, mine: Readonly<Record<s
     if (!Object.hasOwn(mine, key)) merged[key] = existing[key];
   }
   return merged;
+}
+
+function unavailableError(unavailable: readonly Unavailable[]): SecretsUnavailableError {
+  const waitMs = Math.max(...unavailable.map(({ result }) => result.retryAfterMs));
+  return new SecretsUnavailableError(
+    unavailable.map(({ name }) => name),
+    retryAfterSeconds(waitMs),
+    unavailable.map(({ result }) => result.error),
+  );
 }
 
 function retryAfterSeconds(waitMs: number): number {

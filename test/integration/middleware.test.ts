@@ -83,18 +83,80 @@ describe('cold start and warm invocations', () => {
 });
 
 describe('rotation', () => {
-  it('refresh(name) after a rotation returns the new value, which later invocations see', async () => {
-    const { secrets, handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options });
-    await call(handler);
+  /** Rotates the stripe item (the old current becomes previous) for the length of `run`. */
+  async function whileStripeRotated(run: () => Promise<void>): Promise<void> {
+    connect.setField('canary-prod', 'webhook-stripe', 'previous', CANARY.stripeCurrent);
     connect.setField('canary-prod', 'webhook-stripe', 'current', CANARY.rotated);
     try {
-      await expect(secrets.refresh('STRIPE_WEBHOOK_SECRET')).resolves.toBe(CANARY.rotated);
-      expect(bodyOf(await call(handler))).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.rotated) });
-      expect(secrets.status()['STRIPE_WEBHOOK_SECRET']).toMatchObject({ ready: true, itemVersion: 2 });
-      expect(audit.events('secret.refresh')).toEqual([expect.objectContaining({ names: ['STRIPE_WEBHOOK_SECRET'], previousItemVersion: 1, itemVersion: 2, changed: true })]);
+      await run();
     } finally {
       connect.setField('canary-prod', 'webhook-stripe', 'current', CANARY.stripeCurrent);
+      connect.setField('canary-prod', 'webhook-stripe', 'previous', CANARY.stripePrevious);
     }
+  }
+
+  const stripeItem = (): string => {
+    const item = connect.getItem('canary-prod', 'webhook-stripe');
+    return `/v1/vaults/${item.vault.id}/items/${item.id}`;
+  };
+  const STRIPE_NAMES = ['STRIPE_WEBHOOK_SECRET', 'STRIPE_WEBHOOK_PREVIOUS'];
+
+  it('refresh(name) after a rotation returns the new value, and refreshes the rest of its item in the same request', async () => {
+    const { secrets, handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options }, STRIPE_NAMES);
+    await call(handler);
+    await whileStripeRotated(async () => {
+      connect.resetRequests();
+      await expect(secrets.refresh('STRIPE_WEBHOOK_SECRET')).resolves.toBe(CANARY.rotated);
+      expect(connect.countRequests({ method: 'GET', path: stripeItem() })).toBe(1);
+      expect(connect.countRequests()).toBe(1);
+      expect(bodyOf(await call(handler))).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.rotated), STRIPE_WEBHOOK_PREVIOUS: digest(CANARY.stripeCurrent) });
+      expect(connect.countRequests()).toBe(1);
+      expect(secrets.status()).toMatchObject({ STRIPE_WEBHOOK_SECRET: { itemVersion: 3 }, STRIPE_WEBHOOK_PREVIOUS: { itemVersion: 3 }, DATABASE_URL: { itemVersion: 1 } });
+      expect(audit.events('secret.refresh')).toEqual([
+        expect.objectContaining({ names: ['STRIPE_WEBHOOK_SECRET'], previousItemVersion: 1, itemVersion: 3, changed: true }),
+        expect.objectContaining({ names: ['STRIPE_WEBHOOK_PREVIOUS'], previousItemVersion: 1, itemVersion: 3, changed: true }),
+      ]);
+    });
+  });
+
+  it('refresh(names) resolves several names at once, one request per item, optional failures as undefined', async () => {
+    const { secrets, handler } = secretsHandler(
+      { env: functionEnv(connect.url, { MISSING_OPTIONAL: 'op://canary-prod/webhook-stripe/no-such-field' }), secrets: { MISSING_OPTIONAL: { required: false } }, ...audit.options },
+      STRIPE_NAMES,
+    );
+    await call(handler);
+    await whileStripeRotated(async () => {
+      connect.resetRequests();
+      const refreshed = await secrets.refresh(['STRIPE_WEBHOOK_PREVIOUS', 'GITHUB_WEBHOOK_SECRET', 'MISSING_OPTIONAL']);
+      expect(refreshed).toEqual({ STRIPE_WEBHOOK_PREVIOUS: CANARY.stripeCurrent, GITHUB_WEBHOOK_SECRET: CANARY.github, MISSING_OPTIONAL: undefined });
+      // webhook-stripe (with its current) and webhook-github: two items, two requests.
+      expect(connect.countRequests({ method: 'GET', path: ITEM_GET })).toBe(2);
+      expect(connect.countRequests()).toBe(2);
+      expect(bodyOf(await call(handler))).toMatchObject({ STRIPE_WEBHOOK_SECRET: digest(CANARY.rotated) });
+      await expect(secrets.refresh(['STRIPE_WEBHOOK_SECRET', 'NOT_DECLARED'])).rejects.toMatchObject({ name: 'SecretDeclarationError' });
+    });
+  });
+
+  it('concurrent refreshes of two secrets of one item share one request', async () => {
+    const { secrets, handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options }, STRIPE_NAMES);
+    await call(handler);
+    await whileStripeRotated(async () => {
+      connect.setLatency(50);
+      connect.resetRequests();
+      const refreshed = await Promise.all([secrets.refresh('STRIPE_WEBHOOK_SECRET'), secrets.refresh('STRIPE_WEBHOOK_PREVIOUS')]);
+      expect(refreshed).toEqual([CANARY.rotated, CANARY.stripeCurrent]);
+      expect(connect.countRequests()).toBe(1);
+    });
+  });
+
+  it('a refresh before anything was resolved takes along the secrets named with the same vault and item', async () => {
+    const env = functionEnv(connect.url, { STRIPE_WEBHOOK_PREVIOUS: 'op://CANARY-PROD/Webhook-Stripe/previous' });
+    const { secrets, handler } = secretsHandler({ env, disablePrefetch: true, ...audit.options }, STRIPE_NAMES);
+    await expect(secrets.refresh('STRIPE_WEBHOOK_SECRET')).resolves.toBe(CANARY.stripeCurrent);
+    expect(secrets.status()).toMatchObject({ STRIPE_WEBHOOK_PREVIOUS: { ready: true }, DATABASE_URL: { ready: false } });
+    await call(handler);
+    expect(connect.countRequests({ method: 'GET', path: stripeItem() })).toBe(1);
+    expect(connect.countRequests({ method: 'GET', path: ITEM_GET })).toBe(3);
   });
 
   it('refreshes ahead past ttlMs, serving the cached value meanwhile', async () => {

@@ -1,4 +1,4 @@
-import { SecretCache, type CacheListener, type CacheResult, type FetchOutcome, type SecretFetcher } from '../../shared/secrets/cache';
+import { SecretCache, type CacheListener, type CacheResult, type FetchedSecret, type FetchOutcome, type SecretFetcher } from '../../shared/secrets/cache';
 import { ConnectError } from '../../shared/secrets/errors';
 import { parseReference, type SecretReference } from '../../shared/secrets/reference';
 
@@ -6,6 +6,8 @@ import { parseReference, type SecretReference } from '../../shared/secrets/refer
 class FakeSource {
   readonly values = new Map<string, { value: string; itemVersion: number }>();
   readonly failures = new Map<string, ConnectError>();
+  /** Where each reference resolves, as the Connect resolver reports it (none: not reported). */
+  readonly locations = new Map<string, { vaultId: string; itemId: string }>();
   readonly calls: string[][] = [];
   /** When set, fetches wait for it before answering. */
   gate?: Promise<void>;
@@ -28,7 +30,7 @@ class FakeSource {
       const failure = this.failures.get(reference.key);
       const found = this.values.get(reference.key);
       if (failure) (outcome.errors as Map<string, ConnectError>).set(reference.key, failure.forReference(reference.raw));
-      else if (found) (outcome.values as Map<string, { value: string; itemVersion: number }>).set(reference.key, { ...found });
+      else if (found) (outcome.values as Map<string, FetchedSecret>).set(reference.key, { ...found, ...this.locations.get(reference.key) });
       else (outcome.errors as Map<string, ConnectError>).set(reference.key, new ConnectError('NOT_FOUND', 'item not found', { status: 404, reference: reference.raw }));
     }
     return outcome;
@@ -351,5 +353,101 @@ describe('SecretCache', () => {
     expect(() => cacheWith({ ttlMs: 0 })).toThrow(/ttlMs/);
     expect(() => cacheWith({ maxStaleMs: -1 })).toThrow(/maxStaleMs/);
     expect(() => cacheWith({ failureBackoffMs: 5000, maxFailureBackoffMs: 1000 })).toThrow(/maxFailureBackoffMs/);
+  });
+});
+
+describe('SecretCache.refresh: whole items', () => {
+  const VAULT_ID = 'v4u1t000000000000000000000';
+  const STRIPE_ITEM_ID = 'str1pe00000000000000000000';
+  const STRIPE_PREVIOUS = parseReference('op://Payments/STRIPE/previous');
+  const STRIPE_BY_ID = parseReference(`op://${VAULT_ID}/${STRIPE_ITEM_ID}/username`);
+  const DATABASE = parseReference('op://payments/database/url');
+
+  beforeEach(() => {
+    source.set(STRIPE_PREVIOUS, 'stripe-previous-v1');
+    source.set(STRIPE_BY_ID, 'stripe-user-v1');
+    source.set(DATABASE, 'database-v1');
+  });
+
+  function locate(...references: SecretReference[]): void {
+    for (const reference of references) source.locations.set(reference.key, { vaultId: VAULT_ID, itemId: STRIPE_ITEM_ID });
+  }
+
+  it('takes along the candidates named with the same vault and item, case-insensitively, when none was resolved yet', async () => {
+    const cache = cacheWith();
+    const result = await cache.refresh(STRIPE, soon(), [STRIPE, STRIPE_PREVIOUS, GITHUB, DATABASE]);
+    expect(result).toMatchObject({ ok: true, value: 'stripe-v1' });
+    expect(source.calls).toEqual([[STRIPE.key, STRIPE_PREVIOUS.key]]);
+    expect(cache.state(STRIPE_PREVIOUS.key)).toMatchObject({ ready: true });
+  });
+
+  it('recognises item mates by the ids they resolved to, however they are written', async () => {
+    locate(STRIPE, STRIPE_PREVIOUS, STRIPE_BY_ID);
+    const cache = cacheWith();
+    const all = [STRIPE, STRIPE_PREVIOUS, STRIPE_BY_ID, GITHUB, DATABASE];
+    await cache.get(all.map((reference) => ({ reference })), soon());
+    source.calls.length = 0;
+    await cache.refresh(STRIPE_BY_ID, soon(), all);
+    expect(source.calls).toEqual([[STRIPE_BY_ID.key, STRIPE.key, STRIPE_PREVIOUS.key]]);
+  });
+
+  it('matches a reference by id against a resolved mate before the id-written one was ever resolved', async () => {
+    locate(STRIPE);
+    const cache = cacheWith();
+    await cache.get([{ reference: STRIPE }], soon());
+    source.calls.length = 0;
+    await cache.refresh(STRIPE, soon(), [STRIPE, STRIPE_BY_ID, DATABASE]);
+    expect(source.calls).toEqual([[STRIPE.key, STRIPE_BY_ID.key]]);
+  });
+
+  it('trusts resolved ids over names: same-looking names in different items stay apart', async () => {
+    source.locations.set(STRIPE.key, { vaultId: VAULT_ID, itemId: STRIPE_ITEM_ID });
+    source.locations.set(STRIPE_PREVIOUS.key, { vaultId: VAULT_ID, itemId: 'an0ther1tem000000000000000' });
+    const cache = cacheWith();
+    await cache.get([{ reference: STRIPE }, { reference: STRIPE_PREVIOUS }], soon());
+    source.calls.length = 0;
+    await cache.refresh(STRIPE, soon(), [STRIPE, STRIPE_PREVIOUS]);
+    expect(source.calls).toEqual([[STRIPE.key]]);
+  });
+
+  it('leaves out an item mate whose permanent failure is still in its backoff', async () => {
+    source.fail(STRIPE_PREVIOUS, new ConnectError('FIELD_NOT_FOUND', 'no such field'));
+    const cache = cacheWith();
+    await cache.get([{ reference: STRIPE }, { reference: STRIPE_PREVIOUS, optional: true }], soon());
+    source.calls.length = 0;
+    await cache.refresh(STRIPE, soon(), [STRIPE, STRIPE_PREVIOUS]);
+    expect(source.calls).toEqual([[STRIPE.key]]);
+  });
+
+  it('refreshes several references in one fetch and answers each by key', async () => {
+    const cache = cacheWith();
+    source.fail(GITHUB, forbidden());
+    const results = await cache.refresh([STRIPE, GITHUB, DATABASE], soon(), [STRIPE_PREVIOUS]);
+    expect(source.calls).toEqual([[STRIPE.key, GITHUB.key, DATABASE.key, STRIPE_PREVIOUS.key]]);
+    expect(valueOf(results.get(STRIPE.key))).toBe('stripe-v1');
+    expect(valueOf(results.get(DATABASE.key))).toBe('database-v1');
+    expect(errorOf(results.get(GITHUB.key))?.code).toBe('FORBIDDEN');
+    expect(results.size).toBe(3);
+  });
+
+  it('joins a forced fetch that already carries a reference as an item mate', async () => {
+    const cache = cacheWith();
+    const held = gate();
+    source.gate = held.promise;
+    const candidates = [STRIPE, STRIPE_PREVIOUS];
+    const both = Promise.all([cache.refresh(STRIPE, soon(), candidates), cache.refresh(STRIPE_PREVIOUS, soon(), candidates)]);
+    held.open();
+    expect((await both).map(valueOf)).toEqual(['stripe-v1', 'stripe-previous-v1']);
+    expect(source.calls).toEqual([[STRIPE.key, STRIPE_PREVIOUS.key]]);
+  });
+
+  it('answers a refresh of only held references without a fetch', async () => {
+    source.fail(GITHUB, forbidden());
+    const cache = cacheWith();
+    await cache.get([{ reference: GITHUB }], soon());
+    source.calls.length = 0;
+    const results = await cache.refresh([GITHUB], soon());
+    expect(errorOf(results.get(GITHUB.key))?.code).toBe('FORBIDDEN');
+    expect(source.calls).toEqual([]);
   });
 });

@@ -284,6 +284,24 @@ describe('refresh, status, clearCache', () => {
     await expect(middleware.refresh('STRIPE_KEY')).rejects.toMatchObject({ name: 'SecretsUnavailableError', names: ['STRIPE_KEY'] });
   });
 
+  it('refresh(names) answers by name in one resolve; only required failures reject', async () => {
+    const middleware = secretsFor({ secrets: { STRIPE_KEY: STRIPE, GITHUB_SECRET: { reference: GITHUB, required: false }, PREVIOUS_KEY: PREVIOUS } });
+    await invoke(handlerWith(middleware));
+    resolver.calls.length = 0;
+    resolver.fail(GITHUB, new ConnectError('FORBIDDEN', 'vault out of scope', { status: 403 }));
+    const refreshed = await middleware.refresh(['STRIPE_KEY', 'GITHUB_SECRET']);
+    const typed: { readonly STRIPE_KEY: string; readonly GITHUB_SECRET: string | undefined } = refreshed;
+    expect(typed).toEqual({ STRIPE_KEY: 'sk_live_canary_stripe', GITHUB_SECRET: undefined });
+    expect(resolver.calls).toHaveLength(1);
+    await expect(middleware.refresh([])).resolves.toEqual({});
+    expect(resolver.calls).toHaveLength(1);
+
+    resolver.fail(STRIPE, new ConnectError('SERVER', 'bad gateway', { status: 502 }));
+    const error = await rejection(middleware.refresh(['STRIPE_KEY', 'GITHUB_SECRET', 'PREVIOUS_KEY']));
+    expect(error).toMatchObject({ name: 'SecretsUnavailableError', names: ['STRIPE_KEY'] });
+    await expect(middleware.refresh(['STRIPE_KEY', 'NOPE'])).rejects.toThrow(SecretDeclarationError);
+  });
+
   it('a handler whose refresh() fails answers 503', async () => {
     const middleware = secretsFor({ secrets: { STRIPE_KEY: STRIPE } });
     const handler = handlerWith(middleware, async () => middleware.refresh('STRIPE_KEY'));
