@@ -80,8 +80,8 @@ export function generatedSection(results: BenchResults): string {
     parts.push(
       `Round trip of one Connect request from a warm client: ${results.cold.roundTripMs.value} ms; ` +
         `INIT of a handler doing nothing: ${results.cold.processInitMs.value} ms. ` +
-        'Lower bound = that INIT + one round trip (by id) or three (by name: vault list, item list, item).',
-      '![Cold start against number of secrets](bench/results/cold-start.svg)',
+        'Lower bound = that INIT + one round trip (by id) or three (by name: vault list, item list, item). ' +
+        'Chart: [bench/results/cold-start.svg](bench/results/cold-start.svg).',
     );
   }
   if (results.bundle) section('Bundle cost', bundleTables(results.bundle));
