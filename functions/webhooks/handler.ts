@@ -5,8 +5,9 @@
  * - Each source has `current` and `previous` secrets; both verify, so a rotation never drops a
  *   delivery signed just before or just after it.
  * - A delivery that matches neither may be signed with a secret rotated in since this container
- *   cached them: the secrets are read again once, at most once per source per REFRESH_INTERVAL_MS,
- *   so a flood of bad signatures cannot become a flood of 1Password reads.
+ *   cached them: the source's secrets are read again, together (one request when they share an
+ *   item), at most once per source per REFRESH_INTERVAL_MS, so a flood of bad signatures cannot
+ *   become a flood of 1Password reads.
  * - Every secret is optional to the middleware: a stage may configure only some sources (the
  *   others answer 404), and one source's item being unavailable answers 503 for that source alone.
  *
@@ -53,25 +54,19 @@ function sourceOf(event: APIGatewayProxyEventV2): string | undefined {
 const configuredSources: ReadonlySet<string> = new Set(WEBHOOK_SOURCES.filter((source) => signingSecretNames(source).current in secrets.status()));
 const declaredNames: ReadonlySet<string> = new Set(Object.keys(secrets.status()));
 
-/** The secrets read once more from 1Password, or undefined when throttled or unavailable. */
-async function refreshedSecrets(source: WebhookSource, cached: SigningSecrets): Promise<SigningSecrets | undefined> {
+/** The source's secrets read once more from 1Password, or undefined when throttled or unavailable. */
+async function refreshedSecrets(source: WebhookSource): Promise<SigningSecrets | undefined> {
   if (!throttle.tryAcquire(source)) return undefined;
   const names = signingSecretNames(source);
-  try {
-    const current = await secrets.refresh(names.current);
-    // A changed current means a rotation: the previous secret changed too (it is the old current).
-    const previous = current === cached.current ? cached.previous : await refreshedOptional(names.previous);
-    return { current, previous };
-  } catch (error) {
-    logger.warn('webhook secrets refresh failed', { source, error: error instanceof Error ? error.name : 'unknown' });
+  // Every secret is optional: one that cannot be read comes back undefined, so a revoked previous
+  // secret does not linger, and a missing current means the refresh failed (secret.failure says why).
+  const fresh = await secrets.refresh([names.current, names.previous].filter((name) => declaredNames.has(name)));
+  const current = fresh[names.current];
+  if (current === undefined) {
+    logger.warn('webhook secrets refresh failed', { source });
     return undefined;
   }
-}
-
-/** An optional secret that failed to refresh counts as absent: a revoked secret must not linger. */
-async function refreshedOptional(name: string): Promise<string | undefined> {
-  if (!declaredNames.has(name)) return undefined;
-  return secrets.refresh(name).catch(() => undefined);
+  return { current, previous: fresh[names.previous] };
 }
 
 function answer(verdict: DeliveryVerdict, source: WebhookSource): HttpResult {
@@ -100,7 +95,7 @@ async function receive(event: APIGatewayProxyEventV2, context: SecretsContext): 
     rawBody: body,
     nowSeconds: Math.floor(Date.now() / 1000),
     secrets: cached,
-    refreshed: () => refreshedSecrets(source, cached),
+    refreshed: () => refreshedSecrets(source),
   });
   const usedRefresh = 'usedRefresh' in verdict && verdict.usedRefresh;
   if (verdict.kind === 'accepted') logger.info('webhook accepted', { source, bytes: body.length, usedRefresh });

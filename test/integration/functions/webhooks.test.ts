@@ -54,6 +54,17 @@ async function warmUp(): Promise<void> {
   connect.resetRequests();
 }
 
+/** Removes a field the way an operator would: a PUT of the item without it, with the write token. */
+async function removeField(item: string, label: string): Promise<void> {
+  const original = connect.getItem(STAGING_VAULT, item);
+  const response = await fetch(`${connect.url}/v1/vaults/${original.vault.id}/items/${original.id}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${connect.tokens['dev-write']}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...original, fields: original.fields.filter((field) => field.label !== label) }),
+  });
+  expect(response.status).toBe(200);
+}
+
 function expectProblem(answer: { statusCode: number; headers: Record<string, string>; body: string }, status: number): void {
   expect(answer.statusCode).toBe(status);
   expect(answer.headers['content-type']).toBe('application/problem+json');
@@ -195,10 +206,10 @@ describe('POST /webhooks/{source}: rotation', () => {
     expect((await webhooks.invoke(signed('stripe', old))).statusCode).toBe(202);
     expect(connect.countRequests()).toBe(0);
 
-    // Signed with the new secret: one miss, then a refresh of current (changed, so previous too).
+    // Signed with the new secret: one miss, then one read of the item, current and previous together.
     expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
-    expect(connect.countRequests(ITEM_GET)).toBe(2);
-    expect(connect.countRequests()).toBe(2);
+    expect(connect.countRequests(ITEM_GET)).toBe(1);
+    expect(connect.countRequests()).toBe(1);
 
     // From now on both verify from the cache, with no further requests.
     connect.resetRequests();
@@ -218,6 +229,29 @@ describe('POST /webhooks/{source}: rotation', () => {
     connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
     connect.setField(STAGING_VAULT, 'webhook-stripe', 'previous', '');
     expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
+    expect(connect.countRequests(ITEM_GET)).toBe(1);
     expectProblem(await webhooks.invoke(signed('stripe', old)), 401);
+  });
+
+  it('a previous secret removed from the item stops verifying after the refresh', async () => {
+    await warmUp();
+    const previous = secretOf('stripe', 'previous');
+    const rotated = 'whsec_rotated_previous_removed_UmVtb3ZlZA';
+    connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
+    await removeField('webhook-stripe', 'previous');
+    connect.resetRequests();
+    expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
+    expect(connect.countRequests(ITEM_GET)).toBe(1);
+    expectProblem(await webhooks.invoke(signed('stripe', previous)), 401);
+    expect(connect.countRequests()).toBe(1);
+  });
+
+  it('a refresh that cannot reach 1Password keeps the delivery refused (401), logged without detail', async () => {
+    await warmUp();
+    connect.addFault({ ...ITEM_GET, spec: { kind: 'status', status: 500 } });
+    expectProblem(await webhooks.invoke(signed('stripe', 'whsec_rotated_but_unreachable')), 401);
+    expect(output.lines().some((line) => line['message'] === 'webhook secrets refresh failed' && line['source'] === 'stripe')).toBe(true);
+    // The cached secrets still verify: a failed refresh does not drop them.
+    expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current')))).statusCode).toBe(202);
   });
 });
