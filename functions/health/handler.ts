@@ -12,7 +12,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { opSecrets } from '../../shared/secrets/middleware';
-import { jsonResponse } from '../common/responses';
+import { jsonResponse } from '../../shared/http/responses';
 
 export const secrets = opSecrets({ secrets: { DATABASE_URL: { required: true } } });
 

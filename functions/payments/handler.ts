@@ -16,10 +16,12 @@
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { functionLogger } from '../../shared/audit/function-logger';
+import { header, rawBody } from '../../shared/http/events';
+import { problemResponse } from '../../shared/http/problem';
+import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
-import { header, rawBody } from '../common/http-event';
-import { RefreshThrottle } from '../common/refresh-throttle';
-import { functionLogger, jsonResponse, problem, type HttpResult } from '../common/responses';
+import { RefreshThrottle } from '../../shared/secrets/refresh-throttle';
 import { forwardPayment, type ForwardResult } from './forward-payment';
 import { isValidIdempotencyKey, parsePaymentRequest } from './payment-request';
 import { providerUrl } from './provider-url';
@@ -45,33 +47,39 @@ async function refreshedKey(): Promise<string | undefined> {
   return secrets.refresh(KEY_NAME);
 }
 
-function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpResult {
+function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpResponse {
   const headers = { 'Idempotency-Key': idempotencyKey };
   switch (outcome.kind) {
     case 'timeout':
-      return problem(504, 'The payments provider did not answer in time. Retry with the same Idempotency-Key.', { headers });
+      return problemResponse({ status: 504, detail: 'The payments provider did not answer in time. Retry with the same Idempotency-Key.' }, headers);
     case 'unreachable':
-      return problem(502, 'The payments provider could not be reached. Retry with the same Idempotency-Key.', { headers });
+      return problemResponse({ status: 502, detail: 'The payments provider could not be reached. Retry with the same Idempotency-Key.' }, headers);
     case 'invalid-response':
-      return problem(502, 'The payments provider sent an answer that is not JSON.', { headers, extensions: { upstreamStatus: outcome.status } });
+      return problemResponse(
+        { status: 502, detail: 'The payments provider sent an answer that is not JSON.', extensions: { upstreamStatus: outcome.status } },
+        headers,
+      );
     case 'response':
-      if (outcome.status === 401) return problem(502, "The payments provider refused this service's credentials.", { headers });
+      if (outcome.status === 401) return problemResponse({ status: 502, detail: "The payments provider refused this service's credentials." }, headers);
       if (outcome.status >= 500 || outcome.status < 200 || (outcome.status >= 300 && outcome.status < 400)) {
-        return problem(502, 'The payments provider failed to handle the payment.', { headers, extensions: { upstreamStatus: outcome.status } });
+        const detail = 'The payments provider failed to handle the payment.';
+        return problemResponse({ status: 502, detail, extensions: { upstreamStatus: outcome.status } }, headers);
       }
       return jsonResponse(outcome.status, outcome.body, headers);
   }
 }
 
-async function pay(event: APIGatewayProxyEventV2, context: SecretsContext<typeof declarations>): Promise<HttpResult> {
-  if (!provider.ok) return problem(500, 'The payments provider is not configured.');
+async function pay(event: APIGatewayProxyEventV2, context: SecretsContext<typeof declarations>): Promise<HttpResponse> {
+  if (!provider.ok) return problemResponse({ status: 500, detail: 'The payments provider is not configured.' });
   const parsed = parsePaymentRequest(rawBody(event).toString('utf8'));
   if (!parsed.ok) {
     const extensions = parsed.invalidParams.length > 0 ? { 'invalid-params': parsed.invalidParams } : undefined;
-    return problem(400, parsed.detail, { title: 'Invalid payment', extensions });
+    return problemResponse({ status: 400, title: 'Invalid payment', detail: parsed.detail, extensions });
   }
   const idempotencyKey = header(event, 'idempotency-key') ?? randomUUID();
-  if (!isValidIdempotencyKey(idempotencyKey)) return problem(400, 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.');
+  if (!isValidIdempotencyKey(idempotencyKey)) {
+    return problemResponse({ status: 400, detail: 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.' });
+  }
   const result = await forwardPayment({
     baseUrl: provider.url,
     payment: parsed.payment,

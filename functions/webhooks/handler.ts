@@ -16,11 +16,13 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { functionLogger } from '../../shared/audit/function-logger';
+import { header, rawBody } from '../../shared/http/events';
+import { problemResponse } from '../../shared/http/problem';
+import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
 import { SecretsUnavailableError } from '../../shared/secrets/errors';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
-import { header, rawBody } from '../common/http-event';
-import { RefreshThrottle } from '../common/refresh-throttle';
-import { functionLogger, jsonResponse, problem, type HttpResult } from '../common/responses';
+import { RefreshThrottle } from '../../shared/secrets/refresh-throttle';
 import { SIGNATURE_HEADER } from './signature';
 import { isWebhookSource, signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from './sources';
 import { verifyDelivery, type DeliveryVerdict, type SigningSecrets } from './verify-delivery';
@@ -69,22 +71,26 @@ async function refreshedSecrets(source: WebhookSource): Promise<SigningSecrets |
   return { current, previous: fresh[names.previous] };
 }
 
-function answer(verdict: DeliveryVerdict, source: WebhookSource): HttpResult {
+function answer(verdict: DeliveryVerdict, source: WebhookSource): HttpResponse {
   switch (verdict.kind) {
     case 'accepted':
       return jsonResponse(202, { received: true });
     case 'malformed':
-      return problem(400, `The ${SIGNATURE_HEADER} header is missing or malformed: ${verdict.reason}.`, { title: 'Invalid signature header' });
+      return problemResponse({
+        status: 400,
+        title: 'Invalid signature header',
+        detail: `The ${SIGNATURE_HEADER} header is missing or malformed: ${verdict.reason}.`,
+      });
     case 'stale':
-      return problem(401, 'The signature timestamp is outside the accepted tolerance.', { title: 'Stale signature' });
+      return problemResponse({ status: 401, title: 'Stale signature', detail: 'The signature timestamp is outside the accepted tolerance.' });
     case 'mismatch':
-      return problem(401, `No signature matches the signing secret of ${source}.`, { title: 'Invalid signature' });
+      return problemResponse({ status: 401, title: 'Invalid signature', detail: `No signature matches the signing secret of ${source}.` });
   }
 }
 
-async function receive(event: APIGatewayProxyEventV2, context: SecretsContext): Promise<HttpResult> {
+async function receive(event: APIGatewayProxyEventV2, context: SecretsContext): Promise<HttpResponse> {
   const source = sourceOf(event);
-  if (!isWebhookSource(source) || !configuredSources.has(source)) return problem(404, 'There is no webhook source by that name.');
+  if (!isWebhookSource(source) || !configuredSources.has(source)) return problemResponse({ status: 404, detail: 'There is no webhook source by that name.' });
   const names = signingSecretNames(source);
   const current = context.secrets[names.current];
   if (current === undefined) throw new SecretsUnavailableError([names.current], RETRY_AFTER_SECONDS);

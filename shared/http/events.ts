@@ -1,8 +1,16 @@
 /**
- * Recognising API Gateway proxy events: REST API (payload v1) and HTTP API (payload v2, which
- * function URLs share). Only these get HTTP answers from op-lambda; any other event source sees
- * errors thrown, so that its own retry and dead-letter rules apply.
+ * API Gateway proxy events: REST API (payload v1) and HTTP API (payload v2, which function URLs
+ * share). Recognising them (only these get HTTP answers from op-lambda; any other event source
+ * sees errors thrown, so that its own retry and dead-letter rules apply), and reading them: the
+ * body exactly as received, and headers whatever their case.
  */
+
+/** The parts of a proxy event (v1 or v2) that the readers below look at. */
+export interface HttpEventLike {
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  headers?: Record<string, string | undefined> | null;
+}
 
 /** The API Gateway payload format of an event, or undefined for any other event. */
 export function apiGatewayVersion(event: unknown): 'v1' | 'v2' | undefined {
@@ -19,4 +27,22 @@ export function apiGatewayVersion(event: unknown): 'v1' | 'v2' | undefined {
 /** Whether an event came through API Gateway (REST or HTTP API) and expects an HTTP response. */
 export function isApiGatewayEvent(event: unknown): boolean {
   return apiGatewayVersion(event) !== undefined;
+}
+
+/** The request body as the client sent it: base64 bodies decoded, nothing parsed or re-serialised. */
+export function rawBody(event: HttpEventLike): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** A header's value by case-insensitive name (HTTP API lower-cases names; REST APIs keep them). */
+export function header(event: HttpEventLike, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  const wanted = name.toLowerCase();
+  // Own properties only: a name such as `constructor` must not find Object.prototype's.
+  if (Object.hasOwn(headers, wanted) && headers[wanted] !== undefined) return headers[wanted];
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
 }

@@ -4,6 +4,7 @@
  * vault, no host, no stack.
  */
 import { STATUS_CODES } from 'node:http';
+import type { HttpResponse } from './responses';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -15,22 +16,28 @@ export interface Problem {
   readonly status: number;
   /** Human-readable explanation of this occurrence, safe to show to any client. */
   readonly detail?: string;
+  /**
+   * Extension members (e.g. `invalid-params`), written after the standard members, which they
+   * cannot replace. @default none
+   */
+  readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
 /** An API Gateway proxy result (REST v1 and HTTP API v2 accept the same shape). */
-export interface ProblemResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type ProblemResponse = HttpResponse;
+
+/** Members an extension may not take: RFC 9457 defines them. */
+const STANDARD_MEMBERS: ReadonlySet<string> = new Set(['type', 'title', 'status', 'detail', 'instance']);
 
 /** The response for a problem; `headers` are added (e.g. Retry-After, WWW-Authenticate). */
 export function problemResponse(problem: Problem, headers: Readonly<Record<string, string>> = {}): ProblemResponse {
+  const extensions = Object.entries(problem.extensions ?? {}).filter(([name]) => !STANDARD_MEMBERS.has(name));
   const body = {
     type: problem.type ?? 'about:blank',
     title: problem.title ?? STATUS_CODES[problem.status] ?? 'Error',
     status: problem.status,
     ...(problem.detail === undefined ? {} : { detail: problem.detail }),
+    ...Object.fromEntries(extensions),
   };
   return {
     statusCode: problem.status,

@@ -5,12 +5,11 @@
  */
 import fc from 'fast-check';
 import { principalOf, routeOf } from '../../shared/audit/principal';
-import { apiGatewayVersion } from '../../shared/http/events';
+import { apiGatewayVersion, header, rawBody } from '../../shared/http/events';
 import { PROBLEM_CONTENT_TYPE, problemResponse, secretsUnavailableResponse } from '../../shared/http/problem';
 import { ConnectError } from '../../shared/secrets/errors';
 import { normaliseConnectError } from '../../shared/secrets/normalise';
 import { parseRetryAfter } from '../../shared/secrets/transport';
-import { header, rawBody } from '../../functions/common/http-event';
 import { isValidIdempotencyKey, MAX_AMOUNT, parsePaymentRequest } from '../../functions/payments/payment-request';
 
 const RUNS = { numRuns: 500 };

@@ -1,6 +1,4 @@
-import { apiGatewayVersion, isApiGatewayEvent } from '../../shared/http/events';
 import { PROBLEM_CONTENT_TYPE, problemResponse, secretsUnavailableResponse } from '../../shared/http/problem';
-import { httpApiEvent, restApiEvent } from './middleware-fakes';
 
 describe('problemResponse', () => {
   it('builds an RFC 9457 body with the status phrase as default title', () => {
@@ -14,6 +12,27 @@ describe('problemResponse', () => {
     const body = JSON.parse(problemResponse({ status: 400, type: 'urn:problem:invalid-amount', title: 'Invalid amount' }).body);
     expect(body).toEqual({ type: 'urn:problem:invalid-amount', title: 'Invalid amount', status: 400 });
   });
+
+  it('writes extension members after the standard ones, which they cannot replace', () => {
+    const extensions = { 'invalid-params': [{ name: 'amount' }], status: 200, detail: 'x', type: 'y', title: 'z', instance: '/i' };
+    const answer = problemResponse({ status: 400, title: 'Invalid payment', detail: 'Bad things.', extensions });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.headers['Content-Type']).toBe(PROBLEM_CONTENT_TYPE);
+    expect(answer.body).toBe('{"type":"about:blank","title":"Invalid payment","status":400,"detail":"Bad things.","invalid-params":[{"name":"amount"}]}');
+  });
+
+  it('keeps an extension named __proto__ as a plain member, never as a prototype', () => {
+    const extensions = JSON.parse('{"__proto__":{"polluted":true}}') as Record<string, unknown>;
+    const body = JSON.parse(problemResponse({ status: 400, extensions }).body) as Record<string, unknown>;
+    expect(Object.hasOwn(body, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('leaves a problem without extensions as it was', () => {
+    const plain = { type: 'about:blank', title: 'Not Found', status: 404, detail: 'Nothing here.' };
+    expect(JSON.parse(problemResponse({ status: 404, detail: 'Nothing here.' }).body)).toEqual(plain);
+    expect(JSON.parse(problemResponse({ status: 404, detail: 'Nothing here.', extensions: {} }).body)).toEqual(plain);
+  });
 });
 
 describe('secretsUnavailableResponse', () => {
@@ -23,15 +42,5 @@ describe('secretsUnavailableResponse', () => {
     const response = secretsUnavailableResponse(30);
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body)).toEqual({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: expect.stringContaining('30 seconds') });
-  });
-});
-
-describe('apiGatewayVersion', () => {
-  it('tells REST (v1) from HTTP API (v2) events and rejects everything else', () => {
-    expect(apiGatewayVersion(httpApiEvent())).toBe('v2');
-    expect(apiGatewayVersion(restApiEvent())).toBe('v1');
-    expect(isApiGatewayEvent({ Records: [] })).toBe(false);
-    expect(isApiGatewayEvent({ httpMethod: 'GET', requestContext: { elb: {} } })).toBe(false);
-    expect(isApiGatewayEvent('GET /')).toBe(false);
   });
 });
