@@ -95,7 +95,7 @@ export const FAULT_ROWS: readonly FaultRow[] = [
   {
     fault: 'Secrets Manager unreachable',
     code: 'TOKEN_UNAVAILABLE',
-    retryable: false,
+    retryable: true,
     retryAfter: 1,
     tokenFromSecretsManager: true,
     inject: async ({ secretsManager }) => {
