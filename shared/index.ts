@@ -8,6 +8,8 @@ export { opSecrets } from './secrets/middleware';
 export type {
   OpSecretsMiddleware,
   OpSecretsOptions,
+  RefreshedSecrets,
+  SecretName,
   SecretResolver,
   SecretStatus,
   SecretsContext,
@@ -26,7 +28,12 @@ export { SecretCache } from './secrets/cache';
 export type { CacheListener, CacheResult, FetchOutcome, SecretCacheOptions, SecretFetcher } from './secrets/cache';
 export { PROBLEM_CONTENT_TYPE, problemResponse, secretsUnavailableResponse } from './http/problem';
 export type { Problem, ProblemResponse } from './http/problem';
-export { apiGatewayVersion, isApiGatewayEvent } from './http/events';
+export { apiGatewayVersion, header, isApiGatewayEvent, rawBody } from './http/events';
+export type { HttpEventLike } from './http/events';
+export { jsonResponse } from './http/responses';
+export type { HttpResponse } from './http/responses';
+export { RefreshThrottle } from './secrets/refresh-throttle';
+export type { RefreshThrottleOptions } from './secrets/refresh-throttle';
 export { SecretAudit } from './audit/audit';
 export type { AuditLogger, AuditMetrics, SecretAuditOptions } from './audit/audit';
 export { principalOf, routeOf } from './audit/principal';
