@@ -133,7 +133,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 /**
  * The Connect token secret. With a complete ARN the grant names exactly that secret; with a name
  * CDK can only address it as `<name>-??????` (Secrets Manager appends a random suffix), which still
- * matches that one secret unless another is named `<name>-XXXXXX`.
+ * matches that one secret unless another is named `<name>-` plus six characters.
  */
 function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsmanager.ISecret {
   if (connect.tokenSecretArn !== undefined) {
@@ -141,7 +141,7 @@ function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsman
   }
   if (/-[A-Za-z0-9]{6}$/.test(connect.tokenSecretName)) {
     throw new Error(
-      `connect.tokenSecretName "${connect.tokenSecretName}" ends like a Secrets Manager suffix (-XXXXXX): ` +
+      `connect.tokenSecretName "${connect.tokenSecretName}" ends like a Secrets Manager suffix (a dash and six characters): ` +
         'name-based lookups of such secrets fail, set connect.tokenSecretArn to the complete ARN instead',
     );
   }
