@@ -8,7 +8,7 @@
  * Manager (network, throttling, 5xx, timeout) is a retryable failure; a missing or unreadable
  * secret, or one that holds no token, is permanent.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Environment } from './declarations';
 import { ConnectError } from './errors';
 
@@ -24,7 +24,7 @@ export interface ConnectTokenOptions {
   readonly env?: Environment;
   /**
    * The Secrets Manager client, created on first use so local runs never build one.
-   * @default () => new SecretsManagerClient({})
+   * @default () => new SecretsManagerClient({}), the AWS SDK loaded on first use
    */
   readonly secretsManager?: () => SecretsManagerClient;
   /**
@@ -47,8 +47,7 @@ export function connectTokenSource(options: ConnectTokenOptions = {}): ConnectTo
   if (token) return { get: () => Promise.resolve(token), invalidate: () => undefined };
   const secretId = env[TOKEN_SECRET_ARN_ENV];
   if (secretId) {
-    const client = options.secretsManager ?? (() => new SecretsManagerClient({}));
-    return new SecretsManagerTokenSource(secretId, client, options.timeoutMs ?? 5000);
+    return new SecretsManagerTokenSource(secretId, options.secretsManager, options.timeoutMs ?? 5000);
   }
   throw new ConnectError('TOKEN_UNAVAILABLE', `no Connect token configured: set ${TOKEN_ENV} or ${TOKEN_SECRET_ARN_ENV}`);
 }
@@ -60,7 +59,7 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
 
   constructor(
     private readonly secretId: string,
-    private readonly createClient: () => SecretsManagerClient,
+    private readonly createClient: (() => SecretsManagerClient) | undefined,
     private readonly timeoutMs: number,
   ) {}
 
@@ -85,9 +84,10 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
   }
 
   private async read(): Promise<string> {
-    this.client ??= this.createClient();
     let secret: string;
     try {
+      const { GetSecretValueCommand, SecretsManagerClient: Client } = await secretsManagerSdk();
+      this.client ??= this.createClient?.() ?? new Client({});
       const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }), {
         abortSignal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -100,6 +100,23 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
     }
     return tokenFrom(secret);
   }
+}
+
+type SecretsManagerSdk = typeof import('@aws-sdk/client-secrets-manager');
+
+let sdk: Promise<SecretsManagerSdk> | undefined;
+
+/**
+ * The AWS SDK's Secrets Manager client, loaded when a token is first read from Secrets Manager:
+ * loading it costs some 30 ms of INIT, which containers given OP_CONNECT_TOKEN never pay. A
+ * dynamic import, which esbuild's CommonJS bundle turns into a `require` run on first use.
+ */
+function secretsManagerSdk(): Promise<SecretsManagerSdk> {
+  sdk ??= import('@aws-sdk/client-secrets-manager').catch((error: unknown) => {
+    sdk = undefined;
+    throw error;
+  });
+  return sdk;
 }
 
 /**
