@@ -14,7 +14,10 @@ export interface ForwardPayment {
   payment: PaymentRequest;
   idempotencyKey: string;
   apiKey: string;
-  /** A fresh key after a 401, or undefined when a refresh is not allowed now (throttled). */
+  /**
+   * A fresh key after a 401, or undefined when a refresh is not allowed now (throttled). Its
+   * rejection (key unavailable) propagates: no second call is made.
+   */
   refreshedKey: () => Promise<string | undefined>;
   /** Epoch ms by which every upstream exchange must be over. */
   deadlineAt: number;

@@ -6,20 +6,24 @@
  *   (the client's, or one generated here) so the client can retry safely.
  * - A 401 from the provider means the key may have been rotated since this container cached it:
  *   the key is read again from 1Password (at most once per REFRESH_INTERVAL_MS) and the payment
- *   retried once, under the same Idempotency-Key.
+ *   retried once, under the same Idempotency-Key. When that read fails, the answer is 503 with
+ *   Retry-After (no payment was made); a transient failure holds the refresh only for that wait,
+ *   so a rotation met by an outage is picked up as soon as 1Password is back.
  * - Upstream calls end before the Lambda timeout, with RESERVE_MS left to answer.
  *
- * Answers of its own, all problem+json: 400 invalid body or Idempotency-Key; 502 provider
+ * Answers of its own, all problem+json: 400 invalid body or Idempotency-Key, or an event that is
+ * not a readable HTTP request; 502 provider
  * unreachable, failing (5xx), not speaking JSON, or refusing this service's key; 504 provider too
- * slow; 503 key unavailable; 500 provider URL misconfigured. The key is never logged or returned.
+ * slow; 503 key unavailable (Retry-After); 500 provider URL misconfigured. The key is never logged or returned.
  */
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { functionLogger } from '../../shared/audit/function-logger';
-import { header, rawBody } from '../../shared/http/events';
-import { problemResponse } from '../../shared/http/problem';
+import { header, isReadableHttpEvent, rawBody } from '../../shared/http/events';
+import { problemResponse, secretsUnavailableResponse } from '../../shared/http/problem';
 import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
+import { SecretsUnavailableError } from '../../shared/secrets/errors';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
 import { RefreshThrottle } from '../../shared/secrets/refresh-throttle';
 import { forwardPayment, type ForwardResult } from './forward-payment';
@@ -41,10 +45,16 @@ const throttle = new RefreshThrottle({ minIntervalMs: REFRESH_INTERVAL_MS });
 const provider = providerUrl(process.env);
 if (!provider.ok) logger.error('payments provider misconfigured', { reason: provider.reason });
 
-async function refreshedKey(): Promise<string | undefined> {
-  if (!throttle.tryAcquire(KEY_NAME)) return undefined;
-  // SecretsUnavailableError propagates: the middleware answers 503 with Retry-After.
-  return secrets.refresh(KEY_NAME);
+/** The key read again, or undefined when throttled; rejects with SecretsUnavailableError when it cannot be read. */
+function refreshedKey(): Promise<string | undefined> {
+  return throttle.refresh(KEY_NAME, () => secrets.refresh(KEY_NAME));
+}
+
+/** The key could not be read again after a 401: nothing was charged, the client may retry later. */
+function keyUnavailable(error: SecretsUnavailableError, idempotencyKey: string): HttpResponse {
+  logger.warn('payments key refresh failed', { retryAfterSeconds: error.retryAfterSeconds, idempotencyKey });
+  const response = secretsUnavailableResponse(error.retryAfterSeconds);
+  return { ...response, headers: { ...response.headers, 'Idempotency-Key': idempotencyKey } };
 }
 
 function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpResponse {
@@ -70,6 +80,7 @@ function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpRespons
 }
 
 async function pay(event: APIGatewayProxyEventV2, context: SecretsContext<typeof declarations>): Promise<HttpResponse> {
+  if (!isReadableHttpEvent(event as unknown)) return problemResponse({ status: 400, detail: 'The event is not an HTTP request this function can read.' });
   if (!provider.ok) return problemResponse({ status: 500, detail: 'The payments provider is not configured.' });
   const parsed = parsePaymentRequest(rawBody(event).toString('utf8'));
   if (!parsed.ok) {
@@ -80,14 +91,20 @@ async function pay(event: APIGatewayProxyEventV2, context: SecretsContext<typeof
   if (!isValidIdempotencyKey(idempotencyKey)) {
     return problemResponse({ status: 400, detail: 'The Idempotency-Key header must be 1 to 255 visible ASCII characters.' });
   }
-  const result = await forwardPayment({
-    baseUrl: provider.url,
-    payment: parsed.payment,
-    idempotencyKey,
-    apiKey: context.secrets[KEY_NAME],
-    refreshedKey,
-    deadlineAt: Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS,
-  });
+  let result: ForwardResult;
+  try {
+    result = await forwardPayment({
+      baseUrl: provider.url,
+      payment: parsed.payment,
+      idempotencyKey,
+      apiKey: context.secrets[KEY_NAME],
+      refreshedKey,
+      deadlineAt: Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS,
+    });
+  } catch (error) {
+    if (error instanceof SecretsUnavailableError) return keyUnavailable(error, idempotencyKey);
+    throw error;
+  }
   const response = answer(result, idempotencyKey);
   const upstreamStatus = result.outcome.kind === 'response' ? result.outcome.status : undefined;
   logger.info('payment forwarded', {

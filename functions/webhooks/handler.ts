@@ -7,17 +7,20 @@
  * - A delivery that matches neither may be signed with a secret rotated in since this container
  *   cached them: the source's secrets are read again, together (one request when they share an
  *   item), at most once per source per REFRESH_INTERVAL_MS, so a flood of bad signatures cannot
- *   become a flood of 1Password reads.
+ *   become a flood of 1Password reads. A refresh that fails transiently (1Password unreachable)
+ *   answers 503 with Retry-After, since the delivery may be valid and senders retry; it holds the
+ *   source only for that wait, so a rotation met by an outage verifies as soon as 1Password is back.
  * - Every secret is optional to the middleware: a stage may configure only some sources (the
  *   others answer 404), and one source's item being unavailable answers 503 for that source alone.
  *
- * Answers: 202 `{"received":true}`; 400 malformed or missing header; 401 wrong signature or stale
- * timestamp; 404 unknown source; 503 secrets unavailable. Errors are problem+json.
+ * Answers: 202 `{"received":true}`; 400 malformed or missing header, or an event that is not a
+ * readable HTTP request; 401 wrong signature or stale timestamp; 404 unknown source; 503 secrets
+ * unavailable. Errors are problem+json.
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { functionLogger } from '../../shared/audit/function-logger';
-import { header, rawBody } from '../../shared/http/events';
+import { header, isReadableHttpEvent, rawBody } from '../../shared/http/events';
 import { problemResponse } from '../../shared/http/problem';
 import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
 import { SecretsUnavailableError } from '../../shared/secrets/errors';
@@ -56,19 +59,31 @@ function sourceOf(event: APIGatewayProxyEventV2): string | undefined {
 const configuredSources: ReadonlySet<string> = new Set(WEBHOOK_SOURCES.filter((source) => signingSecretNames(source).current in secrets.status()));
 const declaredNames: ReadonlySet<string> = new Set(Object.keys(secrets.status()));
 
-/** The source's secrets read once more from 1Password, or undefined when throttled or unavailable. */
+/**
+ * The source's secrets read once more from 1Password, or undefined when throttled. Rejects with
+ * SecretsUnavailableError when they cannot be read (the middleware answers 503 with Retry-After).
+ */
 async function refreshedSecrets(source: WebhookSource): Promise<SigningSecrets | undefined> {
-  if (!throttle.tryAcquire(source)) return undefined;
-  const names = signingSecretNames(source);
-  // Every secret is optional: one that cannot be read comes back undefined, so a revoked previous
-  // secret does not linger, and a missing current means the refresh failed (secret.failure says why).
-  const fresh = await secrets.refresh([names.current, names.previous].filter((name) => declaredNames.has(name)));
-  const current = fresh[names.current];
-  if (current === undefined) {
+  try {
+    return await throttle.refresh(source, () => readSourceSecrets(source));
+  } catch (error) {
+    // secret.failure lines say why; this one says which source answered 503 because of it.
     logger.warn('webhook secrets refresh failed', { source });
-    return undefined;
+    throw error;
   }
-  return { current, previous: fresh[names.previous] };
+}
+
+/**
+ * Current and previous in one request when they share an item: both calls start together, and the
+ * second joins the fetch the first started for the item. Current is read as one name, so that a
+ * failure rejects with its causes (transient or not); previous stays optional, so a revoked
+ * previous secret comes back undefined and does not linger.
+ */
+async function readSourceSecrets(source: WebhookSource): Promise<SigningSecrets> {
+  const names = signingSecretNames(source);
+  const optional = declaredNames.has(names.previous) ? [names.previous] : [];
+  const [current, others] = await Promise.all([secrets.refresh(names.current), secrets.refresh(optional)]);
+  return { current, previous: others[names.previous] };
 }
 
 function answer(verdict: DeliveryVerdict, source: WebhookSource): HttpResponse {
@@ -89,6 +104,7 @@ function answer(verdict: DeliveryVerdict, source: WebhookSource): HttpResponse {
 }
 
 async function receive(event: APIGatewayProxyEventV2, context: SecretsContext): Promise<HttpResponse> {
+  if (!isReadableHttpEvent(event as unknown)) return problemResponse({ status: 400, detail: 'The event is not an HTTP request this function can read.' });
   const source = sourceOf(event);
   if (!isWebhookSource(source) || !configuredSources.has(source)) return problemResponse({ status: 404, detail: 'There is no webhook source by that name.' });
   const names = signingSecretNames(source);

@@ -2,7 +2,7 @@
  * Decides whether one webhook delivery is authentic: header well formed, timestamp fresh, and a
  * v1 signature made with the source's current or previous signing secret. When neither matches,
  * the secrets may have been rotated since they were cached, so the caller may offer fresher ones
- * once (`refreshed`), which it throttles.
+ * once (`refreshed`), which it throttles; when those cannot be read, `verifyDelivery` rejects.
  */
 import { DEFAULT_TOLERANCE_SECONDS, isWithinTolerance, matchesAnySecret, parseSignatureHeader } from './signature';
 
@@ -26,7 +26,11 @@ export interface DeliveryCheck {
   rawBody: Buffer;
   nowSeconds: number;
   secrets: SigningSecrets;
-  /** Fresh secrets after a miss, or undefined when a refresh is not allowed (throttled) or failed. */
+  /**
+   * Fresh secrets after a miss, or undefined when a refresh is not allowed now (throttled). May
+   * reject when the secrets cannot be read: the rejection is the caller's to answer, since the
+   * delivery may be valid.
+   */
   refreshed: () => Promise<SigningSecrets | undefined>;
   toleranceSeconds?: number;
 }

@@ -29,6 +29,20 @@ export function isApiGatewayEvent(event: unknown): boolean {
   return apiGatewayVersion(event) !== undefined;
 }
 
+/**
+ * Whether the readers below can read `event`: an object whose body, if any, is a string and whose
+ * headers, if any, are strings by name. API Gateway sends nothing else; a direct invoke can, and
+ * such an event deserves a 400 rather than a TypeError.
+ */
+export function isReadableHttpEvent(event: unknown): event is HttpEventLike {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
+  const { body, headers } = event as { body?: unknown; headers?: unknown };
+  if (body !== undefined && body !== null && typeof body !== 'string') return false;
+  if (headers === undefined || headers === null) return true;
+  if (typeof headers !== 'object' || Array.isArray(headers)) return false;
+  return Object.values(headers).every((value) => value === undefined || typeof value === 'string');
+}
+
 /** The request body as the client sent it: base64 bodies decoded, nothing parsed or re-serialised. */
 export function rawBody(event: HttpEventLike): Buffer {
   if (event.body === undefined || event.body === null) return Buffer.alloc(0);

@@ -1,4 +1,4 @@
-import { apiGatewayVersion, header, isApiGatewayEvent, rawBody } from '../../shared/http/events';
+import { apiGatewayVersion, header, isApiGatewayEvent, isReadableHttpEvent, rawBody } from '../../shared/http/events';
 import { httpApiEvent, restApiEvent } from './middleware-fakes';
 
 describe('apiGatewayVersion', () => {
@@ -8,6 +8,20 @@ describe('apiGatewayVersion', () => {
     expect(isApiGatewayEvent({ Records: [] })).toBe(false);
     expect(isApiGatewayEvent({ httpMethod: 'GET', requestContext: { elb: {} } })).toBe(false);
     expect(isApiGatewayEvent('GET /')).toBe(false);
+  });
+});
+
+describe('isReadableHttpEvent', () => {
+  it('accepts what API Gateway sends, and absent bodies and headers', () => {
+    expect(isReadableHttpEvent(httpApiEvent())).toBe(true);
+    expect(isReadableHttpEvent(restApiEvent())).toBe(true);
+    for (const event of [{}, { body: null, headers: null }, { body: '', headers: { a: 'b', c: undefined } }]) expect(isReadableHttpEvent(event)).toBe(true);
+  });
+
+  it('refuses what would make the readers throw or read a value that is not a string', () => {
+    for (const event of [null, undefined, 'GET /', 42, [], { body: 42 }, { body: {} }, { body: [1] }, { headers: 'x' }, { headers: ['x'] }, { headers: { 'x-signature': 7 } }]) {
+      expect(isReadableHttpEvent(event)).toBe(false);
+    }
   });
 });
 

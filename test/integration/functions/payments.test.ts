@@ -27,6 +27,8 @@ let payments: Invoker;
 let seeded: string[];
 let loaded: PaymentsModule;
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** The provider accepts whatever key the local vault holds right now, so rotating it there takes effect. */
 const vaultKey = () => fieldValue(connect, STAGING_VAULT, 'payments-api', 'credential');
 
@@ -191,6 +193,37 @@ describe('POST /payments: the key', () => {
     expectProblem(answer, 503);
     expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(upstream.requests().map((r) => r.status)).toEqual([401]);
+  });
+
+  it('a rotation met by a Connect outage: 503 with Retry-After during it, 201 as soon as Connect is back', async () => {
+    expect((await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }))).statusCode).toBe(201);
+    upstream.resetRequests();
+    connect.setField(STAGING_VAULT, 'payments-api', 'credential', 'payapi_rotated_during_outage_UmVzZXQ');
+    connect.addFault({ spec: { kind: 'reset' } });
+
+    // Nothing was charged (the provider refused the cached key): the client may retry, and is told when.
+    let answer = await payments.invoke(paymentEvent({ amount: 200, currency: 'USD' }, { 'Idempotency-Key': 'outage-1' }));
+    expectProblem(answer, 503);
+    expect(answer.headers['idempotency-key']).toBe('outage-1');
+    answer = await payments.invoke(paymentEvent({ amount: 200, currency: 'USD' }, { 'Idempotency-Key': 'outage-1' }));
+    expectProblem(answer, 503);
+    const retryAfterSeconds = Number(answer.headers['retry-after']);
+    expect(retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(upstream.requests().map((r) => r.status)).toEqual([401, 401]);
+
+    // Connect is back; the retry made when told to succeeds, not one throttle interval (30 s) later.
+    connect.clearFaults();
+    await sleep(retryAfterSeconds * 1000);
+    connect.resetRequests();
+    upstream.resetRequests();
+    answer = await payments.invoke(paymentEvent({ amount: 200, currency: 'USD' }, { 'Idempotency-Key': 'outage-1' }));
+    expect(answer.statusCode).toBe(201);
+    expect(connect.countRequests(ITEM_GET)).toBe(1);
+    expect(connect.countRequests()).toBe(1);
+    expect(upstream.requests().map((r) => [r.status, r.idempotencyKey])).toEqual([
+      [401, 'outage-1'],
+      [201, 'outage-1'],
+    ]);
   });
 
   it('answers 503 problem+json with Retry-After when the key cannot be read from 1Password', async () => {

@@ -25,6 +25,7 @@ let webhooks: Invoker;
 let seeded: string[];
 let loaded: WebhooksModule;
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const EVENT_BODY = '{"id":"evt_1","type":"payment.succeeded","data":{"amount":1250}}';
 const now = () => Math.floor(Date.now() / 1000);
 const secretOf = (source: string, field: 'current' | 'previous') => fieldValue(connect, STAGING_VAULT, `webhook-${source}`, field);
@@ -246,12 +247,47 @@ describe('POST /webhooks/{source}: rotation', () => {
     expect(connect.countRequests()).toBe(1);
   });
 
-  it('a refresh that cannot reach 1Password keeps the delivery refused (401), logged without detail', async () => {
+  it('a refresh that cannot reach 1Password answers 503 with Retry-After, logged without detail', async () => {
     await warmUp();
     connect.addFault({ ...ITEM_GET, spec: { kind: 'status', status: 500 } });
-    expectProblem(await webhooks.invoke(signed('stripe', 'whsec_rotated_but_unreachable')), 401);
+    const answer = await webhooks.invoke(signed('stripe', 'whsec_rotated_but_unreachable'));
+    expectProblem(answer, 503);
+    expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(answer.body).not.toMatch(/stripe|WEBHOOK|op-lambda|127\.0\.0\.1/);
     expect(output.lines().some((line) => line['message'] === 'webhook secrets refresh failed' && line['source'] === 'stripe')).toBe(true);
     // The cached secrets still verify: a failed refresh does not drop them.
     expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current')))).statusCode).toBe(202);
+  });
+
+  it('a rotation met by a Connect outage: 503 with Retry-After during it, 202 as soon as Connect is back', async () => {
+    await warmUp();
+    const old = secretOf('stripe', 'current');
+    const rotated = 'whsec_rotated_during_outage_T3V0YWdlUm90YXRlZA';
+    connect.setField(STAGING_VAULT, 'webhook-stripe', 'previous', old);
+    connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
+    connect.addFault({ spec: { kind: 'reset' } });
+
+    // The delivery may be valid: a sender that sees 503 retries, one that sees 401 gives up.
+    let answer = await webhooks.invoke(signed('stripe', rotated));
+    expectProblem(answer, 503);
+    answer = await webhooks.invoke(signed('stripe', rotated));
+    expectProblem(answer, 503);
+    const retryAfterSeconds = Number(answer.headers['retry-after']);
+    expect(retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    // Deliveries signed with the secret the container holds still verify during the outage.
+    expect((await webhooks.invoke(signed('stripe', old))).statusCode).toBe(202);
+
+    // Connect is back; the sender retries when told to, not one throttle interval (30 s) later.
+    connect.clearFaults();
+    await sleep(retryAfterSeconds * 1000);
+    connect.resetRequests();
+    expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
+    expect(connect.countRequests(ITEM_GET)).toBe(1);
+    expect(connect.countRequests()).toBe(1);
+
+    // The refresh that worked throttles again: a flood of bad signatures costs nothing more.
+    for (let i = 0; i < 5; i++) expectProblem(await webhooks.invoke(signed('stripe', `whsec_attacker_guess_${i}`)), 401);
+    for (const secret of [old, rotated]) expect((await webhooks.invoke(signed('stripe', secret))).statusCode).toBe(202);
+    expect(connect.countRequests()).toBe(1);
   });
 });
