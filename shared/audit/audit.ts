@@ -16,7 +16,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ConnectError } from '../secrets/errors';
 import { emfCountDirective, METRICS_NAMESPACE, SecretMetric } from './metrics';
-import { principalOf, routeOf } from './principal';
+import { apiGatewayVersion } from '../http/events';
+import { principalIn, routeIn, samePrincipal, type Principal } from './principal';
 
 export type AuditEventName = 'secret.fetch' | 'secret.refresh' | 'secret.stale' | 'secret.failure' | 'secret.access';
 
@@ -82,6 +83,8 @@ export class SecretAudit {
   private readonly accessPrefix: string;
   private lastRoute: string | undefined;
   private lastRouteJson = 'null';
+  private lastPrincipal: Principal | undefined;
+  private lastPrincipalJson = 'null';
 
   constructor(options: SecretAuditOptions = {}) {
     this.serviceName = options.serviceName ?? defaultServiceName();
@@ -121,16 +124,18 @@ export class SecretAudit {
   /** `secret.access` with SecretCacheHit: one pre-assembled line. */
   access(report: AccessReport): void {
     const now = Date.now();
-    const principal = principalOf(report.event);
+    const { event } = report;
+    // The event's shape is checked once, for both principal and route.
+    const version = apiGatewayVersion(event);
     const line =
       this.accessPrefix +
       isoTimestamp(now) +
       '","names":' +
       report.namesJson +
       ',"principal":' +
-      (principal ? JSON.stringify(principal) : 'null') +
+      (version ? this.principalJson(principalIn(version, event)) : 'null') +
       ',"route":' +
-      this.routeJson(routeOf(report.event)) +
+      (version ? this.routeJson(routeIn(version, event)) : 'null') +
       ',"awsRequestId":' +
       idJson(report.awsRequestId) +
       ',"coldStart":' +
@@ -143,6 +148,18 @@ export class SecretAudit {
       report.cacheHits +
       '}\n';
     this.write(line);
+  }
+
+  /**
+   * Invocations in a row tend to come from one caller: the last principal's JSON is remembered, and
+   * comparing a few short strings costs a fraction of serialising them again.
+   */
+  private principalJson(principal: Principal): string {
+    if (!samePrincipal(principal, this.lastPrincipal)) {
+      this.lastPrincipal = principal;
+      this.lastPrincipalJson = JSON.stringify(principal);
+    }
+    return this.lastPrincipalJson;
   }
 
   /** A function serves few routes: their JSON is remembered, one at a time. */

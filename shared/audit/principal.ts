@@ -5,6 +5,8 @@
  */
 import { apiGatewayVersion } from '../http/events';
 
+type ApiGatewayVersion = NonNullable<ReturnType<typeof apiGatewayVersion>>;
+
 export type Principal =
   /** A JWT authorizer (HTTP API) or Cognito user pool authorizer (REST API). */
   | { readonly type: 'jwt'; readonly sub?: string; readonly clientId?: string; readonly sourceIp?: string }
@@ -22,7 +24,11 @@ const MAX_LENGTH = 256;
 /** The principal of an API Gateway event; undefined for any other event. */
 export function principalOf(event: unknown): Principal | undefined {
   const version = apiGatewayVersion(event);
-  if (!version) return undefined;
+  return version ? principalIn(version, event) : undefined;
+}
+
+/** The principal of an event already known to be an API Gateway event of `version`. */
+export function principalIn(version: ApiGatewayVersion, event: unknown): Principal {
   const context = record(record(event)['requestContext']);
   return version === 'v2' ? fromV2(context) : fromV1(context);
 }
@@ -30,7 +36,11 @@ export function principalOf(event: unknown): Principal | undefined {
 /** The route template, e.g. "GET /payments/{id}" (never the concrete path, which may carry data). */
 export function routeOf(event: unknown): string | undefined {
   const version = apiGatewayVersion(event);
-  if (!version) return undefined;
+  return version ? routeIn(version, event) : undefined;
+}
+
+/** The route of an event already known to be an API Gateway event of `version`. */
+export function routeIn(version: ApiGatewayVersion, event: unknown): string | undefined {
   const fields = record(event);
   const context = record(fields['requestContext']);
   if (version === 'v2') return text(context['routeKey']);
@@ -66,6 +76,20 @@ function fromV1(context: Record<string, unknown>): Principal {
     (principalId ? custom(principalId, sourceIp) : undefined) ??
     anonymous(sourceIp, text(identity['userAgent']))
   );
+}
+
+/** Whether two principals have the same fields with the same values (their JSON is then the same). */
+export function samePrincipal(a: Principal, b: Principal | undefined): boolean {
+  if (b === undefined) return false;
+  const left = a as Readonly<Record<string, string | undefined>>;
+  const right = b as Readonly<Record<string, string | undefined>>;
+  let fields = 0;
+  for (const key in left) {
+    if (left[key] !== right[key]) return false;
+    fields++;
+  }
+  for (const _key in right) fields--;
+  return fields === 0;
 }
 
 // Fields are added only when present, so serialised principals stay small and regular.

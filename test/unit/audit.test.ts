@@ -1,4 +1,5 @@
 import { SecretAudit, isoTimestamp } from '../../shared/audit/audit';
+import { principalOf, routeOf } from '../../shared/audit/principal';
 import { ConnectError } from '../../shared/secrets/errors';
 import { httpApiEvent, restApiEvent } from './middleware-fakes';
 
@@ -150,6 +151,31 @@ describe('secret.access', () => {
     expect(line.service).toBe('svc"x');
     expect(line.principal.arn).toBe('arn:"quoted"\n{}');
     expect(line.awsRequestId).toBe('id"\n');
+  });
+});
+
+describe('secret.access, invocation after invocation', () => {
+  it('records each invocation\'s own principal and route, byte for byte as JSON.stringify writes them', () => {
+    const events: unknown[] = [
+      httpApiEvent({ sub: 'u-1' }),
+      httpApiEvent({ sub: 'u-1' }), // the same caller again, in a new event object
+      httpApiEvent({ sub: 'u-2' }),
+      httpApiEvent({ sub: 'u-2', client_id: 'app' }), // one field more
+      httpApiEvent({ sub: 'u-2' }), // one field fewer again
+      httpApiEvent(),
+      { Records: [] },
+      restApiEvent({ userArn: 'arn:aws:iam::123456789012:user/ops' }),
+      restApiEvent({ caller: 'AIDAEXAMPLE' }),
+      restApiEvent(),
+      httpApiEvent({ sub: 'u-1' }),
+    ];
+    const written: string[] = [];
+    const audit = new SecretAudit({ serviceName: 'payments', write: (line) => written.push(line) });
+    for (const event of events) audit.access({ namesJson: '["A"]', cacheHits: 1, event, awsRequestId: 'req', coldStart: false });
+    const expected = events.map(
+      (event) => `,"principal":${JSON.stringify(principalOf(event) ?? null)},"route":${JSON.stringify(routeOf(event) ?? null)},`,
+    );
+    expect(written.map((line) => line.slice(line.indexOf(',"principal":'), line.indexOf('"awsRequestId"')))).toEqual(expected);
   });
 });
 

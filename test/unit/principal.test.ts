@@ -1,4 +1,4 @@
-import { principalOf, routeOf } from '../../shared/audit/principal';
+import { principalOf, routeOf, samePrincipal } from '../../shared/audit/principal';
 import { httpApiEvent, restApiEvent } from './middleware-fakes';
 
 function v2WithAuthorizer(authorizer: Record<string, unknown>): Record<string, unknown> {
@@ -100,5 +100,17 @@ describe('routeOf', () => {
     expect(routeOf(httpApiEvent())).toBe('POST /payments');
     expect(routeOf(restApiEvent())).toBe('GET /payments/{id}');
     expect(routeOf({ detail: {} })).toBeUndefined();
+  });
+});
+
+describe('samePrincipal', () => {
+  it('is true for equal fields only, whatever the objects', () => {
+    const caller = principalOf(httpApiEvent({ sub: 'user-1' }))!;
+    expect(samePrincipal(caller, principalOf(httpApiEvent({ sub: 'user-1' })))).toBe(true);
+    expect(samePrincipal(caller, principalOf(httpApiEvent({ sub: 'user-2' })))).toBe(false);
+    expect(samePrincipal(caller, principalOf(httpApiEvent({ sub: 'user-1', client_id: 'app' })))).toBe(false);
+    expect(samePrincipal(principalOf(httpApiEvent({ sub: 'user-1', client_id: 'app' }))!, caller)).toBe(false);
+    expect(samePrincipal(caller, principalOf(httpApiEvent()))).toBe(false);
+    expect(samePrincipal(caller, undefined)).toBe(false);
   });
 });
