@@ -13,7 +13,7 @@ export const RUNTIME_PROVIDED = ['@aws-sdk/*'];
 
 /**
  * SecretsFunction's esbuild alias: axios, which `@1password/connect` loads but op-lambda never
- * calls (the resolver brings its own fetch transport), becomes a stub.
+ * calls (the resolver brings its own node:http transport), becomes a stub.
  */
 export const AXIOS_LEFT_OUT: Readonly<Record<string, string>> = { axios: 'shared/secrets/axios-unused.ts' };
 

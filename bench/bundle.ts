@@ -328,7 +328,7 @@ export function bundleTables(results: BundleResults): Table[] {
   }
   const axios = results.axios;
   tables.push({
-    title: 'Leaving axios out, as SecretsFunction does (the resolver brings its own fetch transport; axios would be loaded, never called)',
+    title: 'Leaving axios out, as SecretsFunction does (the resolver brings its own node:http transport; axios would be loaded, never called)',
     headers: ['op-lambda handler', 'index.js', 'require ms'],
     rows: [
       ['axios bundled', formatBytes(axios.withAxiosBytes.value), formatMs(axios.withAxiosRequireMs.value)],

@@ -19,7 +19,7 @@ const PLOTTED: readonly { approach: ColdApproachId; color: string; hollow?: bool
   { approach: 'op-lambda', color: '#1864ab' },
   { approach: 'sdk-parallel', color: '#e8590c' },
   { approach: 'sdk-sequential', color: '#a61e4d' },
-  { approach: 'op-lambda-concurrency-32', color: '#1864ab', hollow: true },
+  { approach: 'op-lambda-concurrency-8', color: '#1864ab', hollow: true },
 ];
 const BOUND_COLOR = '#495057';
 

@@ -17,7 +17,7 @@ import { measureFirstRequest, type FirstRequestCost } from './first-request';
 import { maximum, median, minimum } from './stats';
 import { printTable, type Table } from './table';
 
-export type ColdApproachId = 'noop' | 'op-lambda' | 'op-lambda-with-axios' | 'op-lambda-concurrency-32' | 'sdk-parallel' | 'sdk-sequential';
+export type ColdApproachId = 'noop' | 'op-lambda' | 'op-lambda-with-axios' | 'op-lambda-concurrency-8' | 'sdk-parallel' | 'sdk-sequential';
 
 interface ColdApproach {
   id: ColdApproachId;
@@ -38,7 +38,7 @@ const APPROACHES: readonly ColdApproach[] = [
   { id: 'sdk-parallel', label: '@1password/connect, Promise.all', entry: 'bench/handlers/connect-parallel.ts', build: WITH_AXIOS },
   { id: 'sdk-sequential', label: '@1password/connect, sequential', entry: 'bench/handlers/connect-sequential.ts', build: WITH_AXIOS },
   { id: 'op-lambda-with-axios', label: 'op-lambda, axios bundled', entry: 'bench/handlers/op-lambda.ts', build: WITH_AXIOS, counts: [0, 10] },
-  { id: 'op-lambda-concurrency-32', label: 'op-lambda, 32 requests in flight (default 8)', entry: 'bench/handlers/op-lambda-wide.ts', counts: [50] },
+  { id: 'op-lambda-concurrency-8', label: 'op-lambda, 8 requests in flight (default 32)', entry: 'bench/handlers/op-lambda-narrow.ts', counts: [50] },
 ];
 
 /** Round trips on the slowest request path: one GET by id; vault list, item list, GET by name. */
@@ -304,8 +304,8 @@ export function firstRequestTable(cold: ColdResults): Table {
     title: `First requests of a fresh process to the local Connect server, no added latency (median of ${cold.repetitions})`,
     headers: ['transport', 'first request ms', 'second request ms'],
     rows: [
-      ['global fetch (undici; op-lambda\'s resolver)', formatMs(fetchFirstMs.value), formatMs(fetchSecondMs.value)],
-      ['node:http (axios; @1password/connect\'s default)', formatMs(httpFirstMs.value), formatMs(httpSecondMs.value)],
+      ['global fetch (undici)', formatMs(fetchFirstMs.value), formatMs(fetchSecondMs.value)],
+      ['node:http (op-lambda\'s resolver; axios, @1password/connect\'s default)', formatMs(httpFirstMs.value), formatMs(httpSecondMs.value)],
     ],
   };
 }

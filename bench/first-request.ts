@@ -1,7 +1,7 @@
 /**
  * The first HTTP request of a fresh process, through global `fetch` (undici, which Node loads on
- * first use) and through `node:http`: part of what a cold start pays before its first secret
- * arrives, whatever the server's latency.
+ * first use) and through `node:http` (op-lambda's resolver, and axios): part of what a cold start
+ * pays before its first secret arrives, whatever the server's latency.
  */
 import { spawn } from 'node:child_process';
 import { figure, type Figure } from './figures';

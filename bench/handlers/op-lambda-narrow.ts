@@ -1,6 +1,6 @@
 /**
- * op-lambda with its resolver's concurrency raised from 8 to 32 requests in flight: a
- * configuration any function may choose (`resolver` option), measured to show what the default
+ * op-lambda with its resolver's concurrency lowered from 32 to 8 requests in flight: a
+ * configuration any function may choose (`resolver` option), measured to show what a narrower
  * cap costs when a function reads many items at once.
  */
 import middy from '@middy/core';
@@ -8,7 +8,7 @@ import { ConnectResolver } from '../../shared/secrets/connect';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
 import { seen } from './catalog';
 
-const CONCURRENCY = 32;
+const CONCURRENCY = 8;
 const names = Object.keys(process.env).filter((name) => process.env[name]?.startsWith('op://')).sort();
 const resolver = new ConnectResolver({
   host: process.env['OP_CONNECT_HOST'] ?? '',
