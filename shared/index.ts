@@ -28,7 +28,7 @@ export { SecretCache } from './secrets/cache';
 export type { CacheListener, CacheResult, FetchOutcome, SecretCacheOptions, SecretFetcher } from './secrets/cache';
 export { PROBLEM_CONTENT_TYPE, problemResponse, secretsUnavailableResponse } from './http/problem';
 export type { Problem, ProblemResponse } from './http/problem';
-export { apiGatewayVersion, header, isApiGatewayEvent, rawBody } from './http/events';
+export { apiGatewayVersion, header, isApiGatewayEvent, isReadableHttpEvent, rawBody } from './http/events';
 export type { HttpEventLike } from './http/events';
 export { jsonResponse } from './http/responses';
 export type { HttpResponse } from './http/responses';
