@@ -4,13 +4,9 @@
  * PAYMENTS_API_ALLOW_HTTP is "true": the same rule as OP_CONNECT_HOST.
  */
 
+import { isSecureUrl } from '../../shared/secrets/connect-host';
+
 export type ProviderUrl = { ok: true; url: URL } | { ok: false; reason: string };
-
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '[::1]']);
-
-function isLoopback(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
 
 export function providerUrl(env: Readonly<Record<string, string | undefined>>): ProviderUrl {
   const raw = env['PAYMENTS_API_URL']?.trim();
@@ -22,8 +18,7 @@ export function providerUrl(env: Readonly<Record<string, string | undefined>>): 
     return { ok: false, reason: 'PAYMENTS_API_URL is not a URL' };
   }
   if (url.username || url.password) return { ok: false, reason: 'PAYMENTS_API_URL must not carry credentials' };
-  if (url.protocol === 'https:') return { ok: true, url };
   const allowHttp = /^(true|1)$/i.test(env['PAYMENTS_API_ALLOW_HTTP']?.trim() ?? '');
-  if (url.protocol === 'http:' && (isLoopback(url.hostname) || allowHttp)) return { ok: true, url };
+  if (isSecureUrl(url, allowHttp)) return { ok: true, url };
   return { ok: false, reason: 'PAYMENTS_API_URL must be https (plain http only to loopback, or with PAYMENTS_API_ALLOW_HTTP=true)' };
 }

@@ -14,7 +14,8 @@ import { ConnectError } from '../secrets/errors';
 import { normaliseConnectError } from '../secrets/normalise';
 import { looksLikeId } from '../secrets/reference';
 import { withRetry, type RetryPolicy } from '../secrets/retry';
-import { FetchHttpClient } from '../secrets/transport';
+import { connectServerUrl } from '../secrets/connect-host';
+import { NodeHttpClient } from '../secrets/transport';
 import type { ActivityEntry, ActivitySource } from './activity-forwarder';
 
 export interface OpsConnectOptions {
@@ -71,7 +72,7 @@ export class OpsConnectClient implements ActivitySource {
   private readonly policy: RetryPolicy;
 
   constructor(private readonly options: OpsConnectOptions) {
-    this.host = checkedHost(options.host, options.allowHttp === true);
+    this.host = connectServerUrl(options.host, options.allowHttp === true).replace(/\/$/, '');
     this.policy = {
       maxAttempts: options.maxAttempts ?? 3,
       attemptTimeoutMs: options.attemptTimeoutMs ?? 5000,
@@ -115,7 +116,7 @@ export class OpsConnectClient implements ActivitySource {
    */
   async replaceItem(item: ConnectItemJson, deadline: number): Promise<ReplaceResult> {
     const outcome = await withRetry(
-      (signal) => new FetchHttpClient(signal).request('put', this.url(itemPath({ vaultId: item.vault.id, itemId: item.id })), {
+      (signal) => new NodeHttpClient(signal).request('put', this.url(itemPath({ vaultId: item.vault.id, itemId: item.id })), {
         authToken: this.options.token,
         data: item,
       }),
@@ -138,7 +139,7 @@ export class OpsConnectClient implements ActivitySource {
 
   private async get<T>(path: string, deadline: number, params?: Record<string, string>): Promise<T> {
     const outcome = await withRetry(
-      (signal) => new FetchHttpClient(signal).request('get', this.url(path), { authToken: this.options.token, params }),
+      (signal) => new NodeHttpClient(signal).request('get', this.url(path), { authToken: this.options.token, params }),
       this.policy,
       { deadline },
     );
@@ -174,26 +175,3 @@ function isActivityEntry(value: unknown): value is ActivityEntry {
   return typeof value === 'object' && value !== null && typeof (value as { requestId?: unknown }).requestId === 'string';
 }
 
-/**
- * 127.0.0.0/8, ::1 and localhost, the resolver's rule. Not imported from the resolver's module:
- * that would bundle the Connect SDK into functions that never use it.
- */
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
-
-/** The host without a trailing slash; plain http only for loopback or when explicitly allowed. */
-function checkedHost(host: string, allowHttp: boolean): string {
-  let url: URL;
-  try {
-    url = new URL(host);
-  } catch {
-    throw new ConnectError('INSECURE_HOST', 'OP_CONNECT_HOST must be an https URL (it is missing or not a URL)');
-  }
-  if (url.username !== '' || url.password !== '') throw new ConnectError('INSECURE_HOST', 'OP_CONNECT_HOST must not contain credentials');
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && (allowHttp || isLoopback(url.hostname)));
-  if (!secure) throw new ConnectError('INSECURE_HOST', 'OP_CONNECT_HOST must use https unless it is loopback or OP_CONNECT_ALLOW_HTTP=true');
-  url.search = '';
-  url.hash = '';
-  return url.href.replace(/\/+$/, '');
-}

@@ -17,6 +17,7 @@
  * The cache knows nothing of HTTP: it calls a `SecretFetcher`, which the middleware backs with the
  * Connect resolver and tests back with an in-process fake.
  */
+import { nonNegativeMs, positiveMs } from './durations';
 import { ConnectError } from './errors';
 import type { SecretReference } from './reference';
 
@@ -167,10 +168,10 @@ export class SecretCache {
 
   constructor(options: SecretCacheOptions) {
     this.fetcher = options.fetch;
-    this.ttlMs = positive('ttlMs', options.ttlMs ?? Infinity);
-    this.maxStaleMs = nonNegative('maxStaleMs', options.maxStaleMs ?? Infinity);
-    this.failureBackoffMs = positive('failureBackoffMs', options.failureBackoffMs ?? 1000);
-    this.maxFailureBackoffMs = positive('maxFailureBackoffMs', options.maxFailureBackoffMs ?? 60_000);
+    this.ttlMs = positiveMs('ttlMs', options.ttlMs ?? Infinity);
+    this.maxStaleMs = nonNegativeMs('maxStaleMs', options.maxStaleMs ?? Infinity);
+    this.failureBackoffMs = positiveMs('failureBackoffMs', options.failureBackoffMs ?? 1000);
+    this.maxFailureBackoffMs = positiveMs('maxFailureBackoffMs', options.maxFailureBackoffMs ?? 60_000);
     if (this.maxFailureBackoffMs < this.failureBackoffMs) {
       throw new RangeError('maxFailureBackoffMs must not be less than failureBackoffMs');
     }
@@ -498,14 +499,4 @@ async function untilDeadline(work: Promise<unknown>, deadline: number, clock: ()
   } finally {
     clearTimeout(timer);
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!(value > 0)) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(value >= 0)) throw new RangeError(`${name} must be zero or a positive number of milliseconds, got ${value}`);
-  return value;
 }

@@ -13,6 +13,7 @@
  * or reported as typed ConnectErrors. No error carries a value, the token or a header.
  */
 import { OnePasswordConnect, type FullItem, type OPConnect } from '@1password/connect';
+import { connectServerUrl } from './connect-host';
 import { ConnectError } from './errors';
 import { selectField, matchByIdThenName } from './fields';
 import { normaliseConnectError } from './normalise';
@@ -97,7 +98,7 @@ export class ConnectResolver {
   private batches = 0;
 
   constructor(options: ConnectResolverOptions) {
-    this.serverUrl = checkedServerUrl(options.host, options.allowHttp ?? false);
+    this.serverUrl = connectServerUrl(options.host, options.allowHttp ?? false);
     this.token = options.token;
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency);
     this.policy = {
@@ -435,30 +436,6 @@ function createGate(limit: number): Gate {
       else active--;
     }
   };
-}
-
-function checkedServerUrl(host: string, allowHttp: boolean): string {
-  let url: URL;
-  try {
-    url = new URL(host);
-  } catch {
-    throw new ConnectError('INSECURE_HOST', 'OP_CONNECT_HOST must be an https URL (it is missing or not a URL)');
-  }
-  if (url.username !== '' || url.password !== '') throw new ConnectError('INSECURE_HOST', 'OP_CONNECT_HOST must not contain credentials');
-  const plainHttpAllowed = url.protocol === 'http:' && (allowHttp || isLoopback(url.hostname));
-  if (url.protocol !== 'https:' && !plainHttpAllowed) {
-    throw new ConnectError('INSECURE_HOST', 'OP_CONNECT_HOST must use https unless it is loopback or OP_CONNECT_ALLOW_HTTP=true');
-  }
-  url.search = '';
-  url.hash = '';
-  // A trailing slash keeps a path prefix (a reverse proxy's) when the SDK appends v1/...
-  if (!url.pathname.endsWith('/')) url.pathname += '/';
-  return url.href;
-}
-
-/** 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine. */
-export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 function positiveInteger(name: string, value: number): number {

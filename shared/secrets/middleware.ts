@@ -8,6 +8,7 @@
  * time. A required secret that cannot be had becomes a SecretsUnavailableError: a 503 problem for
  * API Gateway events, a thrown error for every other event source.
  */
+import { nonNegativeMs, positiveMs } from './durations';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { SecretAudit, type AuditLogger, type AuditMetrics, type FetchReport } from '../audit/audit';
@@ -238,8 +239,8 @@ class SecretsRuntime {
     this.names = this.declared.map((secret) => secret.name);
     this.requests = this.distinctRequests();
     this.View = defineSecretsView(this.names);
-    this.timeoutMs = positive('timeoutMs', options.timeoutMs ?? 5000);
-    this.reserveMs = nonNegative('reserveMs', options.reserveMs ?? 500);
+    this.timeoutMs = positiveMs('timeoutMs', options.timeoutMs ?? 5000);
+    this.reserveMs = nonNegativeMs('reserveMs', options.reserveMs ?? 500);
     this.setToEnv = options.setToEnv ?? false;
     this.clock = options.clock ?? Date.now;
     this.audit = new SecretAudit({ serviceName: options.serviceName, logger: options.logger, metrics: options.metrics, write: options.auditWrite });
@@ -476,14 +477,4 @@ function retryAfterSeconds(waitMs: number): number {
 
 function withoutHeaders(headers: Record<string, string> | undefined, names: readonly string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(headers ?? {}).filter(([key]) => !names.includes(key.toLowerCase())));
-}
-
-function positive(name: string, value: number): number {
-  if (!(value > 0)) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(value >= 0)) throw new RangeError(`${name} must be zero or a positive number of milliseconds, got ${value}`);
-  return value;
 }

@@ -86,9 +86,6 @@ export class NodeHttpClient implements IRequestClient {
   }
 }
 
-/** The name this client had when it stood on global fetch. */
-export const FetchHttpClient = NodeHttpClient;
-
 /**
  * Sends one request and settles with the response head. Rejections are Node's own errors (with
  * `code`: ECONNREFUSED, ECONNRESET, ...) or the signal's reason; normaliseConnectError maps them.
