@@ -6,8 +6,9 @@
  * 2. outage   - every Connect request is reset, and one function's containers are recycled:
  *               containers that resolved their secrets before the outage keep answering from
  *               their cache; containers born during it answer 503 with Retry-After.
- * 3. recovery - Connect is back: every request succeeds again, and Connect sees one resolution
- *               per container that had none.
+ * 3. recovery - Connect is back and the clients have waited the Retry-After the outage's 503s
+ *               advertised: every request succeeds again, and Connect sees one resolution per
+ *               container that had none.
  *
  * Loopback only, bounded in requests and in time (each request has a hard timeout).
  */
@@ -128,6 +129,7 @@ async function runPhases(api: LocalApi, agent: Agent, invokes: ReadonlyMap<strin
   connect.addFault({ spec: { kind: 'reset' } });
   const outage = await run('outage');
   connect.clearFaults();
+  await waitUntil(retryAllowedAt(outage));
   const recovery = await run('recovery');
 
   return {
@@ -164,6 +166,20 @@ async function signingSecrets(connect: LocalConnect, declared: readonly Function
     return localSecretReader(connect, reference)();
   };
   return { stripe: await read('WEBHOOK_STRIPE_CURRENT'), github: await read('WEBHOOK_GITHUB_CURRENT') };
+}
+
+/** When every 503 of `run` may be retried, as a well-behaved client reads its Retry-After. */
+function retryAllowedAt(run: PhaseRun): number {
+  let latest = 0;
+  for (const { exchange } of run.served) {
+    const seconds = Number(exchange.headers['retry-after']);
+    if (exchange.status === 503 && Number.isFinite(seconds)) latest = Math.max(latest, exchange.startedAt + exchange.durationMs + seconds * 1000);
+  }
+  return latest;
+}
+
+function waitUntil(epochMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
 }
 
 function countConnect(paths: readonly string[]): ConnectCounts {

@@ -9,6 +9,10 @@
  * - Failures are remembered only for their backoff (`failureBackoffMs`, doubling up to
  *   `maxFailureBackoffMs`, or the server's Retry-After), so a bad reference costs one request per
  *   backoff instead of one per invocation, and a failed prefetch never outlives its backoff.
+ * - A transient failure of a reference with no usable value is held too, but for a shorter backoff
+ *   (doubling up to `TRANSIENT_BACKOFF_CAP_MS` at most): during an outage a container without its
+ *   secrets answers at once instead of asking Connect on every invocation, and still finds a
+ *   recovered Connect within seconds.
  * - Concurrent misses share one fetch (single flight); every wait is bounded by a deadline.
  * - A forced refresh fetches whole items: every candidate reference in the same 1Password item
  *   comes along in the same fetch, which costs no extra request and keeps an item's fields from
@@ -41,7 +45,7 @@ export type SecretFetcher = (references: readonly SecretReference[], deadline: n
 
 export interface CacheRequest {
   readonly reference: SecretReference;
-  /** Optional secrets wait out the backoff of any failure; required ones retry transient failures at once. */
+  /** Optional secrets wait out the backoff of any failure; required ones wait a transient failure's shorter backoff. */
   readonly optional?: boolean;
 }
 
@@ -85,10 +89,15 @@ export interface SecretCacheOptions {
   readonly maxStaleMs?: number;
   /**
    * How long a failure is remembered before the next request; doubles with each consecutive failure.
+   * Connect's Retry-After wins when it is longer.
    * @default 1000
    */
   readonly failureBackoffMs?: number;
-  /** @default 60000 */
+  /**
+   * Cap of the doubling. A transient failure of a required secret with no usable value doubles up
+   * to `min(maxFailureBackoffMs, 5000)` only (see `TRANSIENT_BACKOFF_CAP_MS`).
+   * @default 60000
+   */
   readonly maxFailureBackoffMs?: number;
   /** Epoch milliseconds. @default Date.now */
   readonly clock?: () => number;
@@ -111,6 +120,12 @@ export interface SecretState {
   readonly ageMs?: number;
 }
 
+/**
+ * The longest a required secret's transient failure is held (unless Connect's Retry-After asks for
+ * more): long enough to spare a struggling Connect, short enough that recovery takes seconds.
+ */
+export const TRANSIENT_BACKOFF_CAP_MS = 5000;
+
 /** A flight still unsettled this long after its deadline was lost (e.g. frozen mid-request): start afresh. */
 const ABANDONED_FLIGHT_GRACE_MS = 1000;
 
@@ -132,7 +147,9 @@ interface Failure {
   readonly consecutive: number;
   /** No background refresh, and no fetch for optional or permanent failures, before this. */
   readonly backoffUntil: number;
-  /** No fetch at all before this (the server's Retry-After). */
+  /** No fetch for a required secret failing transiently before this (the short backoff or Retry-After). */
+  readonly transientRetryAt: number;
+  /** The server's Retry-After: what a forced refresh of a value still served waits for. */
   readonly serverRetryAt: number;
 }
 
@@ -415,12 +432,14 @@ export class SecretCache {
 
   private recordFailure(entry: Entry, error: ConnectError, now: number): void {
     const consecutive = (entry.failure?.consecutive ?? 0) + 1;
-    const backoffMs = Math.min(this.failureBackoffMs * 2 ** (consecutive - 1), this.maxFailureBackoffMs);
+    const backoffMs = this.failureBackoffMs * 2 ** (consecutive - 1);
     const serverWaitMs = error.retryAfterMs ?? 0;
+    const transientCapMs = Math.min(this.maxFailureBackoffMs, TRANSIENT_BACKOFF_CAP_MS);
     entry.failure = {
       error,
       consecutive,
-      backoffUntil: now + Math.max(backoffMs, serverWaitMs),
+      backoffUntil: now + Math.max(Math.min(backoffMs, this.maxFailureBackoffMs), serverWaitMs),
+      transientRetryAt: now + Math.max(Math.min(backoffMs, transientCapMs), serverWaitMs),
       serverRetryAt: now + serverWaitMs,
     };
     const servingStale = error.retryable && this.isUsable(entry, now);
@@ -428,7 +447,7 @@ export class SecretCache {
       entry.value = undefined;
       entry.itemVersion = undefined;
     }
-    const retryAfterMs = holdUntil(entry.failure, false) - now;
+    const retryAfterMs = this.retryAt(entry, entry.failure, now) - now;
     this.notify(() => this.listener.failed?.(entry.reference, { error, servingStale, retryAfterMs }));
     if (servingStale) this.notify(() => this.listener.stale?.(entry.reference, { ageMs: now - entry.fetchedAt, error }));
   }
@@ -444,8 +463,17 @@ export class SecretCache {
   }
 
   private miss(entry: Entry, now: number): CacheResult {
-    const failure = entry.failure ?? { error: noResult(entry.reference), consecutive: 0, backoffUntil: now, serverRetryAt: now };
-    return { ok: false, error: failure.error, retryAfterMs: Math.max(0, holdUntil(failure, false) - now) };
+    if (!entry.failure) return { ok: false, error: noResult(entry.reference), retryAfterMs: 0 };
+    return { ok: false, error: entry.failure.error, retryAfterMs: Math.max(0, this.retryAt(entry, entry.failure, now) - now) };
+  }
+
+  /**
+   * When asking again makes sense: a value still served (stale-if-error) is only refreshed, which
+   * waits for nothing but the server's Retry-After; otherwise, when the hold of `failure` ends.
+   */
+  private retryAt(entry: Entry, failure: Failure, now: number): number {
+    const servingStale = failure.error.retryable && this.isUsable(entry, now);
+    return servingStale ? failure.serverRetryAt : holdUntil(failure, false);
   }
 
   /** Listeners report; they must never break the cache. */
@@ -476,7 +504,7 @@ function isReferenceList(target: SecretReference | readonly SecretReference[]): 
 }
 
 function holdUntil(failure: Failure, optional: boolean): number {
-  return optional || !failure.error.retryable ? failure.backoffUntil : failure.serverRetryAt;
+  return optional || !failure.error.retryable ? failure.backoffUntil : failure.transientRetryAt;
 }
 
 function deadlinePassed(entry: Entry): CacheResult {

@@ -63,11 +63,15 @@ export interface OpSecretsOptions<S extends SecretDeclarations = SecretDeclarati
   readonly maxStaleMs?: number;
   /**
    * How long a failure is remembered before 1Password is asked again; doubles with each
-   * consecutive failure (protects rate limits).
+   * consecutive failure (protects rate limits). Connect's Retry-After wins when it is longer.
    * @default 1000
    */
   readonly failureBackoffMs?: number;
-  /** @default 60000 */
+  /**
+   * Cap of the doubling. A transient failure (Connect down, 5xx, 429, timeout) of a required secret
+   * with no usable value doubles up to `min(maxFailureBackoffMs, 5000)` only, so recovery is quick.
+   * @default 60000
+   */
   readonly maxFailureBackoffMs?: number;
   /**
    * The longest an invocation (or a `refresh()`, or the prefetch) waits for secrets.

@@ -45,6 +45,13 @@ function bodyOf(result: HttpResult): Record<string, string | null> {
   return JSON.parse(result.body) as Record<string, string | null>;
 }
 
+/** Waits the Retry-After a 503 advertised, as a well-behaved client does. */
+async function waitRetryAfter(result: HttpResult): Promise<void> {
+  const seconds = Number(result.headers['Retry-After']);
+  expect(seconds).toBeGreaterThanOrEqual(1);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+}
+
 /** Polls until `check` holds (background work over real HTTP), failing after a generous bound. */
 async function eventually(check: () => boolean, what: string): Promise<void> {
   const giveUpAt = Date.now() + 10_000;
@@ -219,6 +226,7 @@ describe('Connect failures', () => {
     expect(audit.events('secret.failure').length).toBeGreaterThan(0);
 
     connect.clearFaults();
+    await waitRetryAfter(down);
     const back = await call(handler);
     expect(back.statusCode).toBe(200);
     expect(bodyOf(back)).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.stripeCurrent) });
@@ -229,9 +237,11 @@ describe('Connect failures', () => {
     const port = server.port;
     await server.close();
     const { handler } = secretsHandler({ env: functionEnv(`http://127.0.0.1:${port}`), ...audit.options });
-    expect((await call(handler, httpApiEvent(), 3000)).statusCode).toBe(503);
+    const refused = await call(handler, httpApiEvent(), 3000);
+    expect(refused.statusCode).toBe(503);
     const again = await startConnectServer({ port, seed: CANARY_SEED });
     try {
+      await waitRetryAfter(refused);
       expect((await call(handler)).statusCode).toBe(200);
     } finally {
       await again.close();
@@ -315,16 +325,21 @@ describe('the Connect token from Secrets Manager', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
-  it('answers 503 while Secrets Manager is throttling, a transient failure the next invocation retries', async () => {
+  it('answers 503 while Secrets Manager is throttling, a transient failure held for 5 s at most', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
     secretsManager.on(GetSecretValueCommand).rejectsOnce(throttled).resolves({ SecretString: CANARY.readToken });
     const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
     // A backoff far beyond the test: only a transient failure is tried again this soon.
-    const { handler } = secretsHandler({ env, failureBackoffMs: 60_000, ...audit.options });
+    let offsetMs = 0;
+    const clock = (): number => Date.now() + offsetMs;
+    const { handler } = secretsHandler({ env, failureBackoffMs: 60_000, clock, ...audit.options });
     const failed = await call(handler);
     expect(failed.statusCode).toBe(503);
-    expect(failed.headers?.['Retry-After']).toBe('1');
+    expect(failed.headers?.['Retry-After']).toBe('5');
     expect(audit.events('secret.failure')[0]).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: true });
+    expect((await call(handler)).statusCode).toBe(503); // held: Secrets Manager is not asked again
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    offsetMs = 5000;
     expect((await call(handler)).statusCode).toBe(200);
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });

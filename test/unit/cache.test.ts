@@ -213,16 +213,20 @@ describe('SecretCache', () => {
     expect(cache.state(STRIPE.key)).toEqual({ ready: false });
   });
 
-  it('retries a required secret after a transient failure at once, and an optional one after its backoff', async () => {
+  it('holds a transient failure of a required secret for its short backoff, an optional one for the long one', async () => {
     source.fail(STRIPE, transient());
     source.fail(GITHUB, transient());
-    const cache = cacheWith();
+    const cache = cacheWith({ failureBackoffMs: 4000 });
     const requests = [{ reference: STRIPE }, { reference: GITHUB, optional: true }];
-    const first = await cache.get(requests, soon());
-    expect(first.get(STRIPE.key)).toMatchObject({ ok: false, retryAfterMs: 0 });
+    for (let failures = 0; failures < 2; failures++) {
+      await cache.get(requests, soon());
+      now += 5000; // the required secret's hold, capped at 5 s; the optional one's is 4 s, then 8 s
+    }
+    expect(source.calls).toEqual([[STRIPE.key, GITHUB.key], [STRIPE.key, GITHUB.key]]);
     await cache.get(requests, soon());
-    expect(source.calls).toEqual([[STRIPE.key, GITHUB.key], [STRIPE.key]]);
+    expect(source.calls.at(-1)).toEqual([STRIPE.key]);
     source.set(STRIPE, 'back');
+    now += 5000;
     expect(valueOf((await cache.get(requests, soon())).get(STRIPE.key))).toBe('back');
   });
 
@@ -293,7 +297,7 @@ describe('SecretCache', () => {
     expect(source.calls).toHaveLength(1);
   });
 
-  it('prefetch() starts the fetch that a later get() joins; a failed prefetch is retried at once', async () => {
+  it('prefetch() starts the fetch that a later get() joins; a failed prefetch is held for its backoff only', async () => {
     const cache = cacheWith();
     source.fail(STRIPE, transient());
     cache.prefetch([{ reference: STRIPE }, { reference: GITHUB }], soon());
@@ -302,6 +306,9 @@ describe('SecretCache', () => {
     expect(valueOf(joined.get(GITHUB.key))).toBe('github-v1');
     expect(source.calls).toHaveLength(1);
     source.set(STRIPE, 'recovered');
+    expect((await cache.get([{ reference: STRIPE }], soon())).get(STRIPE.key)).toMatchObject({ ok: false, retryAfterMs: 1000 });
+    expect(source.calls).toHaveLength(1);
+    now += 1000;
     expect(valueOf((await cache.get([{ reference: STRIPE }], soon())).get(STRIPE.key))).toBe('recovered');
   });
 
@@ -353,6 +360,89 @@ describe('SecretCache', () => {
     expect(() => cacheWith({ ttlMs: 0 })).toThrow(/ttlMs/);
     expect(() => cacheWith({ maxStaleMs: -1 })).toThrow(/maxStaleMs/);
     expect(() => cacheWith({ failureBackoffMs: 5000, maxFailureBackoffMs: 1000 })).toThrow(/maxFailureBackoffMs/);
+  });
+});
+
+describe('SecretCache: a required secret failing transiently with no usable value', () => {
+  /** Calls get() for STRIPE `offsetMs` later; answers the result and the fetches so far. */
+  async function getAfter(cache: SecretCache, offsetMs: number): Promise<{ result: CacheResult | undefined; calls: number }> {
+    now += offsetMs;
+    const result = (await cache.get([{ reference: STRIPE }], soon())).get(STRIPE.key);
+    return { result, calls: source.calls.length };
+  }
+
+  it('is held for failureBackoffMs: no fetch meanwhile, and retryAfterMs is what is left of the hold', async () => {
+    source.fail(STRIPE, transient());
+    const listener = { failed: jest.fn() } satisfies CacheListener;
+    const cache = cacheWith({ listener });
+    expect(await getAfter(cache, 0)).toMatchObject({ result: { ok: false, retryAfterMs: 1000 }, calls: 1 });
+    expect(listener.failed).toHaveBeenCalledWith(STRIPE, expect.objectContaining({ servingStale: false, retryAfterMs: 1000 }));
+    const held = await getAfter(cache, 300);
+    expect(held).toMatchObject({ result: { ok: false, retryAfterMs: 700 }, calls: 1 });
+    expect(errorOf(held.result)).toMatchObject({ code: 'SERVER', retryable: true });
+    expect(await getAfter(cache, 699)).toMatchObject({ result: { ok: false, retryAfterMs: 1 }, calls: 1 });
+    expect(cache.snapshot([{ reference: STRIPE }]).validUntil).toBe(-Infinity); // the middleware asks the cache each time
+    expect(await getAfter(cache, 1)).toMatchObject({ calls: 2 });
+  });
+
+  it('doubles with each consecutive failure up to 5 s, or to maxFailureBackoffMs when that is lower', async () => {
+    source.fail(STRIPE, transient());
+    const byDefault = cacheWith();
+    const holds: number[] = [];
+    for (let failure = 0; failure < 5; failure++) {
+      const { result } = await getAfter(byDefault, holds.at(-1) ?? 0);
+      holds.push(result && !result.ok ? result.retryAfterMs : Number.NaN);
+    }
+    expect(holds).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect(source.calls).toHaveLength(5);
+
+    const lowCap = cacheWith({ failureBackoffMs: 1000, maxFailureBackoffMs: 3000 });
+    expect((await getAfter(lowCap, 0)).result).toMatchObject({ retryAfterMs: 1000 });
+    expect((await getAfter(lowCap, 1000)).result).toMatchObject({ retryAfterMs: 2000 });
+    expect((await getAfter(lowCap, 2000)).result).toMatchObject({ retryAfterMs: 3000 });
+  });
+
+  it("is held for Connect's Retry-After when that is longer than the backoff", async () => {
+    source.fail(STRIPE, new ConnectError('RATE_LIMITED', 'too many requests', { status: 429, retryAfterMs: 3000 }));
+    const cache = cacheWith();
+    expect(await getAfter(cache, 0)).toMatchObject({ result: { ok: false, retryAfterMs: 3000 }, calls: 1 });
+    expect(await getAfter(cache, 2999)).toMatchObject({ result: { ok: false, retryAfterMs: 1 }, calls: 1 });
+    expect(await getAfter(cache, 1)).toMatchObject({ calls: 2 });
+  });
+
+  it('starts again from failureBackoffMs after a success', async () => {
+    source.fail(STRIPE, transient());
+    const cache = cacheWith({ ttlMs: 60_000, maxStaleMs: 0 });
+    await getAfter(cache, 0);
+    await getAfter(cache, 1000);
+    expect((await getAfter(cache, 2000)).result).toMatchObject({ retryAfterMs: 4000 });
+    source.set(STRIPE, 'back');
+    expect(valueOf((await getAfter(cache, 4000)).result)).toBe('back');
+    source.fail(STRIPE, transient());
+    expect(await getAfter(cache, 60_000)).toMatchObject({ result: { ok: false, retryAfterMs: 1000 }, calls: 5 });
+  });
+
+  it('leaves a value still served alone: stale-if-error as before, a refresh may ask again at once', async () => {
+    const listener = { failed: jest.fn() } satisfies CacheListener;
+    const cache = cacheWith({ ttlMs: 1000, listener });
+    await getAfter(cache, 0);
+    source.fail(STRIPE, transient());
+    expect(valueOf((await getAfter(cache, 1500)).result)).toBe('stripe-v1');
+    await flush();
+    expect(listener.failed).toHaveBeenCalledWith(STRIPE, expect.objectContaining({ servingStale: true, retryAfterMs: 0 }));
+    const forced = await cache.refresh(STRIPE, soon());
+    expect(forced).toMatchObject({ ok: false, retryAfterMs: 0 });
+    expect(source.calls).toHaveLength(3);
+    expect(valueOf((await getAfter(cache, 0)).result)).toBe('stripe-v1');
+  });
+
+  it('does not hold back a forced refresh', async () => {
+    source.fail(STRIPE, transient());
+    const cache = cacheWith();
+    await getAfter(cache, 0);
+    source.set(STRIPE, 'rotated');
+    expect(await cache.refresh(STRIPE, soon())).toMatchObject({ ok: true, value: 'rotated' });
+    expect(source.calls).toHaveLength(2);
   });
 });
 

@@ -224,11 +224,31 @@ describe('failures', () => {
     expect(audit.events('secret.failure')).toEqual([expect.objectContaining({ names: ['STRIPE_KEY'], code: 'UNAUTHORIZED', status: 401, retryable: false })]);
   });
 
-  it('recovers on the next invocation once the resolver answers again (no restart)', async () => {
+  it('holds a transient failure: 503 at once with the Retry-After left, no resolver request, until the hold ends', async () => {
+    let now = Date.now();
     resolver.fail(STRIPE, new ConnectError('NETWORK', 'connection refused'));
-    const handler = handlerWith(secretsFor({ secrets: { STRIPE_KEY: STRIPE } }), async (_event, context) => ({ statusCode: 200, body: context.secrets['STRIPE_KEY'] }));
+    const handler = handlerWith(secretsFor({ secrets: { STRIPE_KEY: STRIPE }, failureBackoffMs: 2000, clock: () => now }));
+    expect(await invoke(handler)).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '2' } });
+    now += 900;
+    expect(await invoke(handler)).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '2' } }); // 1.1 s left
+    now += 200;
+    expect(await invoke(handler)).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '1' } });
+    expect(resolver.requestCount).toBe(1);
+    now += 900;
+    expect(await invoke(handler)).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '4' } }); // asked again, doubled
+    expect(resolver.requestCount).toBe(2);
+  });
+
+  it('recovers without a restart once the Retry-After it advertised has passed', async () => {
+    let now = Date.now();
+    resolver.fail(STRIPE, new ConnectError('NETWORK', 'connection refused'));
+    const handler = handlerWith(secretsFor({ secrets: { STRIPE_KEY: STRIPE }, clock: () => now }), async (_event, context) => ({
+      statusCode: 200,
+      body: context.secrets['STRIPE_KEY'],
+    }));
     expect(await invoke(handler)).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '1' } });
     resolver.set(STRIPE, 'sk_live_canary_stripe');
+    now += 1000;
     expect(await invoke(handler)).toMatchObject({ statusCode: 200, body: 'sk_live_canary_stripe' });
   });
 
