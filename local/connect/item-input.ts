@@ -142,7 +142,7 @@ export function readItemContent(body: unknown, route: { vaultId: string; itemId?
 }
 
 /** The inverse of readItemContent: the document PATCH operations are applied to. */
-export function contentToDocument(content: ItemContent): Json {
+export function contentAsDocument(content: ItemContent): Json {
   return {
     title: content.title,
     category: content.category,

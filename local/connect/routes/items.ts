@@ -3,7 +3,7 @@ import { ConnectError } from '../errors';
 import { Filter } from '../filter';
 import { isJsonObject } from '../item-input';
 import { jsonResponse, parseJsonBody, type ConnectResponse } from '../http-io';
-import { contentToDocument, readItemContent } from '../item-input';
+import { contentAsDocument, readItemContent } from '../item-input';
 import { toItemJson, toItemSummaryJson } from '../item-json';
 import { applyPatch, readPatch } from '../patch';
 import { authenticate, openItem, openVault, recordActivity, type RequestContext } from './context';
@@ -65,7 +65,7 @@ export function patchItem(ctx: RequestContext): ConnectResponse {
   const item = openItem(ctx, vault);
   const operations = readPatch(parseJsonBody(ctx.body));
   if (operations.length > 0) {
-    const patched = applyPatch(contentToDocument(item), operations);
+    const patched = applyPatch(contentAsDocument(item), operations);
     const content = readItemContent(patched, { vaultId: vault.id, itemId: item.id });
     ctx.state.store.updateItem(vault, item, content, grant.userId, ctx.now);
     recordActivity(ctx, grant, { action: 'UPDATE', result: 'SUCCESS', vaultId: vault.id, itemId: item.id, itemVersion: item.version });
