@@ -8,7 +8,6 @@
  * time. A required secret that cannot be had becomes a SecretsUnavailableError: a 503 problem for
  * API Gateway events, a thrown error for every other event source.
  */
-import { nonNegativeMs, positiveMs } from './durations';
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { SecretAudit, type AuditLogger, type AuditMetrics, type FetchReport } from '../audit/audit';
@@ -17,6 +16,7 @@ import { secretsUnavailableResponse } from '../http/problem';
 import { SecretCache, type CacheListener, type CacheRequest, type CacheResult, type FetchOutcome } from './cache';
 import { ConnectResolver } from './connect';
 import { collectDeclarations, type DeclaredSecret, type Environment, type SecretDeclarations } from './declarations';
+import { nonNegativeMs, positiveMs } from './durations';
 import { SecretDeclarationError, SecretsUnavailableError } from './errors';
 import type { SecretReference } from './reference';
 import { connectTokenSource, type ConnectTokenSource } from './token';
