@@ -9,8 +9,9 @@
  * - all items of a batch in parallel, at most `concurrency` requests at a time.
  *
  * Requests go through `@1password/connect` (its request shapes and models) over NodeHttpClient,
- * on keep-alive connections the resolver keeps for its lifetime: every attempt carries an AbortSignal bounded by the caller's deadline, and failures are retried
- * or reported as typed ConnectErrors. No error carries a value, the token or a header.
+ * on keep-alive connections the resolver keeps for its lifetime: every attempt carries an
+ * AbortSignal bounded by the caller's deadline, and failures are retried or reported as typed
+ * ConnectErrors. No error carries a value, the token or a header.
  */
 import { OnePasswordConnect, type FullItem, type OPConnect } from '@1password/connect';
 import { connectServerUrl } from './connect-host';
@@ -21,8 +22,6 @@ import { looksLikeId, type SecretReference } from './reference';
 import { withRetry, withinDeadline, type Attempted, type Gate, type RetryBounds, type RetryPolicy } from './retry';
 import { TitleIndex, toItemEntries, toVaultEntries, type ItemEntry, type VaultEntry } from './title-index';
 import { ConnectionPool, NodeHttpClient } from './transport';
-
-export { normaliseConnectError };
 
 export interface ConnectResolverOptions {
   /** Base URL of the Connect server (OP_CONNECT_HOST), without `/v1`. */

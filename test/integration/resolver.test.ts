@@ -5,13 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { OnePasswordConnect } from '@1password/connect';
 import {
   ConnectResolver,
-  normaliseConnectError,
   type ConnectResolverOptions,
   type ItemFetchEvent,
   type ResolveOptions,
   type ResolveOutcome,
 } from '../../shared/secrets/connect';
 import { ConnectError } from '../../shared/secrets/errors';
+import { normaliseConnectError } from '../../shared/secrets/normalise';
 import { parseReference } from '../../shared/secrets/reference';
 import { currentTotp, startConnectServer, type ConnectSeed, type LocalConnect } from '../../local/connect/server';
 

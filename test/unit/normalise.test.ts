@@ -1,5 +1,5 @@
 import { ConnectError } from '../../shared/secrets/errors';
-import { normaliseConnectError } from '../../shared/secrets/connect';
+import { normaliseConnectError } from '../../shared/secrets/normalise';
 import { codeForStatus, parseRetryAfter } from '../../shared/secrets/transport';
 
 const TOKEN = 'opl-unit-token-q7w3e9r1t5y2u8';
