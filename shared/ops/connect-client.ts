@@ -11,7 +11,7 @@
  * policy); a write is attempted once, and the caller decides what a failed write means.
  */
 import { ConnectError } from '../secrets/errors';
-import { normaliseConnectError } from '../secrets/normalise';
+import { sameName } from '../secrets/fields';
 import { looksLikeId } from '../secrets/reference';
 import { withRetry, type RetryPolicy } from '../secrets/retry';
 import { connectServerUrl } from '../secrets/connect-host';
@@ -143,7 +143,7 @@ export class OpsConnectClient implements ActivitySource {
       this.policy,
       { deadline },
     );
-    if (!outcome.ok) throw normaliseConnectError(outcome.error);
+    if (!outcome.ok) throw outcome.error;
     return outcome.value.data as T;
   }
 
@@ -165,10 +165,6 @@ function exactlyOne<T>(matches: T[], what: 'vault' | 'item'): T {
   if (matches.length === 0) throw new ConnectError('NOT_FOUND', `Connect has no ${what} with that name`, { status: 404 });
   if (matches.length > 1) throw new ConnectError('AMBIGUOUS', `several ${what}s have that name`);
   return matches[0]!;
-}
-
-function sameName(a: string | undefined, b: string): boolean {
-  return a !== undefined && a.toLowerCase() === b.toLowerCase();
 }
 
 function isActivityEntry(value: unknown): value is ActivityEntry {
