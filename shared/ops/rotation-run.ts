@@ -7,7 +7,6 @@ import { RotationError, rotateItem, type RotationConnect, type RotationOptions, 
 import { ROTATION_TARGETS_ENV } from './contract';
 import type { OpsMetricName, OpsTelemetry } from './telemetry';
 
-
 export interface RotationFailure {
   target: RotationTarget;
   code: string;

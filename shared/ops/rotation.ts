@@ -139,7 +139,7 @@ interface RotationState {
 }
 
 /** The rotation fields of an item; an item without a `current` field is not rotatable. */
-export function readRotationState(item: ConnectItemJson, target: RotationTarget): RotationState {
+function readRotationState(item: ConnectItemJson, target: RotationTarget): RotationState {
   const current = findField(item, ROTATION_FIELDS.current);
   if (!current) throw new RotationError(target, 'NOT_ROTATABLE', `the item has no "${ROTATION_FIELDS.current}" field`);
   const rotatedAt = Date.parse(findField(item, ROTATION_FIELDS.rotatedAt)?.value ?? '');
@@ -149,11 +149,10 @@ export function readRotationState(item: ConnectItemJson, target: RotationTarget)
 /** The item as it should be after rotating in `value`: previous := current, current := value. */
 export function withRotation(item: ConnectItemJson, value: string, at: Date): ConnectItemJson {
   const next = structuredClone(item);
-  const fields = (next.fields ??= []);
   const current = findField(next, ROTATION_FIELDS.current)!;
-  setField(fields, ROTATION_FIELDS.previous, current.value ?? '', current.type ?? 'CONCEALED');
+  setField(next, ROTATION_FIELDS.previous, current.value ?? '', current.type ?? 'CONCEALED');
   current.value = value;
-  setField(fields, ROTATION_FIELDS.rotatedAt, at.toISOString(), 'STRING');
+  setField(next, ROTATION_FIELDS.rotatedAt, at.toISOString(), 'STRING');
   return next;
 }
 
@@ -192,14 +191,11 @@ function findField(item: ConnectItemJson, label: string): ConnectFieldJson | und
   return matches.find((field) => field.section === undefined) ?? matches[0];
 }
 
-function setField(fields: ConnectFieldJson[], label: string, value: string, type: string): void {
-  const existing = fields.find((field) => field.label?.toLowerCase() === label.toLowerCase() && field.section === undefined) ??
-    fields.find((field) => field.label?.toLowerCase() === label.toLowerCase());
-  if (existing) {
-    existing.value = value;
-    return;
-  }
-  fields.push({ id: newFieldId(), type, label, value });
+/** Sets the field `findField` finds, or adds one outside sections. */
+function setField(item: ConnectItemJson, label: string, value: string, type: string): void {
+  const existing = findField(item, label);
+  if (existing) existing.value = value;
+  else (item.fields ??= []).push({ id: newFieldId(), type, label, value });
 }
 
 /** 26 lowercase letters and digits, the shape of a 1Password id. */
