@@ -60,7 +60,7 @@ async function stageDrift(a: StageManifest, b: StageManifest, access: ConnectAcc
 }
 
 /** Item shapes read over Connect, one read per item. */
-export function connectShapes(access: ConnectAccess, deadline: number): ShapeSource {
+function connectShapes(access: ConnectAccess, deadline: number): ShapeSource {
   const cache = new Map<string, Promise<ItemShape | ConnectError>>();
   return {
     itemShape(stage, vault, item) {

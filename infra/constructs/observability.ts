@@ -31,7 +31,7 @@ export interface ObservabilityProps {
 }
 
 /** Audit lines are JSON with a top-level `event`; `secret.access` is written once per invocation. */
-export const AUDIT_QUERY = new logs.QueryString({
+const AUDIT_QUERY = new logs.QueryString({
   fields: ['@timestamp', '@log', 'names', 'principal', 'awsRequestId', 'route'],
   filterStatements: ['event = "secret.access"'],
   sort: '@timestamp desc',

@@ -102,7 +102,7 @@ function expectedConnect(
 }
 
 /** 503 problem+json with a positive integer Retry-After. */
-export function isUnavailable(exchange: Exchange): boolean {
+function isUnavailable(exchange: Exchange): boolean {
   return (
     exchange.status === 503 &&
     /^[1-9]\d*$/.test(exchange.headers['retry-after'] ?? '') &&

@@ -20,7 +20,7 @@ export interface PhaseFigures {
 }
 
 /** Nearest-rank percentile of ascending `sorted` values; 0 for none. */
-export function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
