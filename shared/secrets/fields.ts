@@ -11,7 +11,6 @@ import { ConnectError } from './errors';
 import type { SecretReference } from './reference';
 
 type ItemField = NonNullable<FullItem['fields']>[number];
-type ItemSection = NonNullable<FullItem['sections']>[number];
 
 export interface FieldMatch {
   value: string;
@@ -33,7 +32,7 @@ export function selectField(item: FullItem, reference: SecretReference): FieldMa
 function fieldsInScope(item: FullItem, reference: SecretReference): ItemField[] | ConnectError {
   const fields = item.fields ?? [];
   if (reference.section === undefined) return fields;
-  const sections = matchByIdThenName(item.sections ?? [], reference.section, (section: ItemSection) => section.label);
+  const sections = matchByIdThenName(item.sections ?? [], reference.section, (section) => section.label);
   if (sections.length === 0) {
     return new ConnectError('FIELD_NOT_FOUND', 'the item has no section with that id or label', { reference: reference.raw });
   }
@@ -45,9 +44,7 @@ function fieldsInScope(item: FullItem, reference: SecretReference): ItemField[] 
 }
 
 function pickField(fields: ItemField[], reference: SecretReference): ItemField | ConnectError {
-  const wanted = reference.field;
-  const byId = fields.filter((field) => field.id === wanted);
-  const matches = byId.length > 0 ? byId : fields.filter((field) => sameName(field.label, wanted));
+  const matches = matchByIdThenName(fields, reference.field, (field) => field.label);
   // Only without a section in the reference does "outside sections wins" apply.
   const preferred = matches.filter((field) => field.section?.id === undefined);
   const finalists = reference.section === undefined && preferred.length > 0 ? preferred : matches;
