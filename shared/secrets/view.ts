@@ -10,23 +10,21 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 /** Reads of the first 31 names are bits of a number; further names (rare) go to a set. */
 export const MASK_BITS = 31;
 /** All of the first 31 names served from the cache. */
-export const ALL_FROM_CACHE = -1;
-
-export interface ViewReport {
-  /** Bit i set: name i was read (i < 31). */
-  readonly readMask: number;
-  /** Indexes of 31 and more that were read. */
-  readonly readBeyondMask?: ReadonlySet<number>;
-  /** Bit i set: name i was served from the cache (i < 31; beyond that, counted as cached). */
-  readonly fromCacheMask: number;
-  readonly coldStart: boolean;
-}
+const ALL_FROM_CACHE = -1;
 
 /** What a view needs besides its values; shared by every view of a snapshot. */
 export interface ViewOrigin {
   /** Bit i set: name i was served from the cache (i < 31; beyond that, counted as cached). */
   readonly fromCacheMask: number;
   readonly coldStart: boolean;
+}
+
+/** The reads of one view, with where its values came from. */
+export interface ViewReport extends ViewOrigin {
+  /** Bit i set: name i was read (i < 31). */
+  readonly readMask: number;
+  /** Indexes of 31 and more that were read. */
+  readonly readBeyondMask?: ReadonlySet<number>;
 }
 
 /** The warm path's origin: everything from the cache, no cold start. */
