@@ -115,11 +115,11 @@ function timerDelay(ms: number): number {
   return Math.min(Math.max(0, ms), MAX_TIMER_MS);
 }
 
-export function deadlineError(): ConnectError {
+function deadlineError(): ConnectError {
   return new ConnectError('TIMEOUT', 'the deadline passed before Connect answered');
 }
 
-export function abortedError(): ConnectError {
+function abortedError(): ConnectError {
   return new ConnectError('TIMEOUT', 'resolution was aborted before Connect answered');
 }
 

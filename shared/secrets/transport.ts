@@ -145,7 +145,7 @@ function headerValue(value: string | string[] | undefined): string | null {
 }
 
 /** The ConnectError for a non-2xx answer: code from the status, Connect's message kept as cause only. */
-export function errorFromResponse(status: number, body: string, retryAfter: string | null): ConnectError {
+function errorFromResponse(status: number, body: string, retryAfter: string | null): ConnectError {
   const connectMessage = messageFromBody(body);
   return new ConnectError(codeForStatus(status), describeStatus(status), {
     status,
