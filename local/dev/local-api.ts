@@ -9,18 +9,17 @@ import { startGateway, type GatewayRequestRecord, type LocalGateway, type LogLin
 import { buildEmulationModel } from '../gateway/template-model';
 import { startConnectServer, type ConnectSeed, type LocalConnect, type LoggedRequest } from '../connect/server';
 import { startPaymentsUpstream, type PaymentsUpstream } from '../payments/server';
+import { WRITE_TOKEN_SECRET_ARN_ENV } from '../../shared/ops/contract';
 import { isReference } from '../../shared/secrets/reference';
 import { localSecretReader, remoteSecretReader, type SecretReader } from './secret-reader';
 
 /** The token the functions use with the local Connect server: read-only, every vault. */
-export const LOCAL_TOKEN_NAME = 'dev-read';
+const LOCAL_TOKEN_NAME = 'dev-read';
 /** The token the rotate function uses with the local Connect server: read-write. */
-export const LOCAL_WRITE_TOKEN_NAME = 'dev-write';
-/** Set on functions that write to 1Password (rotation); on AWS a Secrets Manager secret. */
-const WRITE_TOKEN_SECRET_VARIABLE = 'OP_CONNECT_WRITE_TOKEN_SECRET_ARN';
+const LOCAL_WRITE_TOKEN_NAME = 'dev-write';
 /** The variable holding the payments provider's key in the payments function. */
-export const PAYMENTS_KEY_VARIABLE = 'PAYMENTS_API_KEY';
-export const PAYMENTS_URL_VARIABLE = 'PAYMENTS_API_URL';
+const PAYMENTS_KEY_VARIABLE = 'PAYMENTS_API_KEY';
+const PAYMENTS_URL_VARIABLE = 'PAYMENTS_API_URL';
 
 export interface ExternalConnect {
   /** OP_CONNECT_HOST. */
@@ -157,15 +156,15 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   }
 }
 
-/** The payments provider's URL where a function calls it; the write token where one writes. */
+/** The payments provider's URL where a function calls it; the write token where one writes (rotation). */
 function perFunctionEnvironment(functions: readonly StackFunction[], paymentsUrl: string, writeToken: string | undefined): Record<string, Record<string, string | undefined>> {
   const overrides: Record<string, Record<string, string | undefined>> = {};
   for (const fn of functions) {
     const own: Record<string, string | undefined> = {};
     if (PAYMENTS_URL_VARIABLE in fn.environment) own[PAYMENTS_URL_VARIABLE] = paymentsUrl;
-    if (WRITE_TOKEN_SECRET_VARIABLE in fn.environment && writeToken !== undefined) {
+    if (WRITE_TOKEN_SECRET_ARN_ENV in fn.environment && writeToken !== undefined) {
       own.OP_CONNECT_TOKEN = writeToken;
-      own[WRITE_TOKEN_SECRET_VARIABLE] = undefined;
+      own[WRITE_TOKEN_SECRET_ARN_ENV] = undefined;
     }
     if (Object.keys(own).length > 0) overrides[fn.name] = own;
   }
