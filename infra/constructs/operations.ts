@@ -107,10 +107,10 @@ export class Operations extends Construct {
     super(scope, id);
     const { config } = props;
     const prefix = `op-lambda-${config.stage}`;
-    const tokenSecret = props.tokenSecret ?? importSecret(this, 'ConnectToken', config.connect);
+    const tokenSecret = props.tokenSecret ?? importTokenSecret(this, config.connect);
     const common = { projectRoot: props.projectRoot ?? PROJECT_ROOT, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {} };
 
-    this.writeTokenSecret = importSecret(this, 'ConnectWriteToken', { tokenSecretName: config.rotation.writeTokenSecretName });
+    this.writeTokenSecret = secretsmanager.Secret.fromSecretNameV2(this, 'ConnectWriteToken', config.rotation.writeTokenSecretName);
     this.rotate = new SecretsFunction(this, 'Rotate', {
       ...common,
       entry: entry(common.projectRoot, 'rotate'),
@@ -236,8 +236,8 @@ function checkedActivityRetention(scope: Construct, retention: logs.RetentionDay
   return retention;
 }
 
-/** A secret by complete ARN when the config has one, else by name (see ApiStack). */
-function importSecret(scope: Construct, id: string, connect: Pick<ConnectConfig, 'tokenSecretName' | 'tokenSecretArn'>): secretsmanager.ISecret {
-  if (connect.tokenSecretArn !== undefined) return secretsmanager.Secret.fromSecretCompleteArn(scope, id, connect.tokenSecretArn);
-  return secretsmanager.Secret.fromSecretNameV2(scope, id, connect.tokenSecretName);
+/** The read-only token secret by complete ARN when the config has one, else by name (see ApiStack). */
+function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsmanager.ISecret {
+  if (connect.tokenSecretArn !== undefined) return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', connect.tokenSecretArn);
+  return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', connect.tokenSecretName);
 }
