@@ -115,6 +115,7 @@ export interface CacheSnapshot {
 }
 
 export interface SecretState {
+  /** A value is cached and may be served. */
   readonly ready: boolean;
   readonly itemVersion?: number;
   readonly ageMs?: number;

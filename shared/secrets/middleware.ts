@@ -13,7 +13,7 @@ import type { Context } from 'aws-lambda';
 import { SecretAudit, type AuditLogger, type AuditMetrics, type FetchReport } from '../audit/audit';
 import { isApiGatewayEvent } from '../http/events';
 import { secretsUnavailableResponse } from '../http/problem';
-import { SecretCache, type CacheListener, type CacheRequest, type CacheResult, type FetchOutcome } from './cache';
+import { SecretCache, type CacheListener, type CacheRequest, type CacheResult, type FetchOutcome, type SecretState } from './cache';
 import { ConnectResolver } from './connect';
 import { collectDeclarations, type DeclaredSecret, type Environment, type SecretDeclarations } from './declarations';
 import { nonNegativeMs, positiveMs } from './durations';
@@ -127,12 +127,8 @@ export interface SecretsContext<S extends SecretDeclarations = SecretDeclaration
   secrets: SecretValues<S>;
 }
 
-export interface SecretStatus {
-  /** A value is cached and may be served. */
-  readonly ready: boolean;
-  readonly itemVersion?: number;
-  readonly ageMs?: number;
-}
+/** Readiness of one declared secret, for health checks; never a value. */
+export type SecretStatus = SecretState;
 
 type SecretsRequest<S extends SecretDeclarations> = Request<unknown, unknown, Error, SecretsContext<S>>;
 
