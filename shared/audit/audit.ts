@@ -14,6 +14,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ItemFetchEvent } from '../secrets/connect';
 import type { ConnectError } from '../secrets/errors';
 import { emfCountDirective, METRICS_NAMESPACE, SecretMetric } from './metrics';
 import { apiGatewayVersion } from '../http/events';
@@ -50,16 +51,7 @@ export interface SecretAuditOptions {
 }
 
 /** One Connect item GET, as the resolver reports it. */
-export interface FetchReport {
-  readonly references: readonly string[];
-  readonly vaultId?: string;
-  readonly itemId?: string;
-  readonly itemVersion?: number;
-  readonly latencyMs: number;
-  readonly attempts: number;
-  readonly outcome: 'success' | 'failure';
-  readonly error?: ConnectError;
-}
+export type FetchReport = Readonly<ItemFetchEvent>;
 
 /** One invocation's use of secrets. */
 export interface AccessReport {
