@@ -11,8 +11,9 @@ import { DynamoCursorStore } from '../../shared/ops/activity-cursor';
 import { DEFAULT_PAGE_SIZE, forwardActivity, formatActivityLine, type ForwardResult } from '../../shared/ops/activity-forwarder';
 import { OpsConnectClient } from '../../shared/ops/connect-client';
 import { ACTIVITY_PAGE_SIZE_ENV, ACTIVITY_TABLE_ENV } from '../../shared/ops/contract';
-import { connectLocation, invocationDeadline } from '../../shared/ops/invocation';
+import { invocationDeadline } from '../../shared/ops/invocation';
 import { powertoolsTelemetry } from '../../shared/ops/telemetry';
+import { connectLocation } from '../../shared/secrets/connect-host';
 import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
 
 const telemetry = powertoolsTelemetry(process.env['POWERTOOLS_SERVICE_NAME'] ?? 'activity');

@@ -6,10 +6,11 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { checkReferences, reportChecks } from '../../shared/ops/canary';
-import { connectLocation, invocationDeadline } from '../../shared/ops/invocation';
+import { invocationDeadline } from '../../shared/ops/invocation';
 import { MANIFEST_ENV, parseManifest } from '../../shared/ops/manifest';
 import { powertoolsTelemetry } from '../../shared/ops/telemetry';
 import { ConnectResolver } from '../../shared/secrets/connect';
+import { connectLocation } from '../../shared/secrets/connect-host';
 import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
 
 export interface CanarySummary {

@@ -8,11 +8,12 @@
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { OpsConnectClient } from '../../shared/ops/connect-client';
-import { connectLocation, invocationDeadline, writeTokenEnvironment } from '../../shared/ops/invocation';
+import { invocationDeadline, writeTokenEnvironment } from '../../shared/ops/invocation';
 import { DEFAULT_MIN_AGE_MS, type RotationTarget } from '../../shared/ops/rotation';
 import { ROTATION_MIN_AGE_ENV, ROTATION_TARGETS_ENV } from '../../shared/ops/contract';
 import { parseRotationTargets, rotateAll } from '../../shared/ops/rotation-run';
 import { powertoolsTelemetry } from '../../shared/ops/telemetry';
+import { connectLocation } from '../../shared/secrets/connect-host';
 import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
 
 export interface RotateSummary {

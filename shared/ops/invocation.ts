@@ -1,26 +1,16 @@
 /**
- * What every operations handler needs from its environment and its invocation: where Connect is,
- * which token to use, and when to stop.
+ * What every operations handler needs from its environment and its invocation: which token to
+ * use, and when to stop.
  */
 import type { Context } from 'aws-lambda';
 import type { Environment } from '../secrets/declarations';
 import { TOKEN_ENV, TOKEN_SECRET_ARN_ENV } from '../secrets/token';
 import { WRITE_TOKEN_SECRET_ARN_ENV } from './contract';
 
-
 /** Time kept back from the Lambda timeout to report, flush metrics and return. */
 const RESERVE_MS = 2_000;
 /** Outside Lambda (scripts, tests without a context): a generous bound all the same. */
 const DEFAULT_BUDGET_MS = 60_000;
-
-export interface ConnectLocation {
-  host: string;
-  allowHttp: boolean;
-}
-
-export function connectLocation(env: Environment): ConnectLocation {
-  return { host: env['OP_CONNECT_HOST'] ?? '', allowHttp: /^(true|1)$/i.test(env['OP_CONNECT_ALLOW_HTTP']?.trim() ?? '') };
-}
 
 /** The epoch millisecond by which this invocation's work must be over. */
 export function invocationDeadline(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined, now = Date.now()): number {

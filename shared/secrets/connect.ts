@@ -14,7 +14,7 @@
  * ConnectErrors. No error carries a value, the token or a header.
  */
 import { OnePasswordConnect, type FullItem, type OPConnect } from '@1password/connect';
-import { connectServerUrl } from './connect-host';
+import { connectLocation, connectServerUrl } from './connect-host';
 import { ConnectError } from './errors';
 import { selectField, matchByIdThenName } from './fields';
 import { normaliseConnectError } from './normalise';
@@ -110,8 +110,7 @@ export class ConnectResolver {
 
   /** A resolver for OP_CONNECT_HOST, allowing plain http only when OP_CONNECT_ALLOW_HTTP is "true" (or "1"). */
   static fromEnv(env: Record<string, string | undefined>, token: string | (() => Promise<string>)): ConnectResolver {
-    const allowHttp = /^(true|1)$/i.test(env['OP_CONNECT_ALLOW_HTTP']?.trim() ?? '');
-    return new ConnectResolver({ host: env['OP_CONNECT_HOST'] ?? '', token, allowHttp });
+    return new ConnectResolver({ ...connectLocation(env), token });
   }
 
   /** Resolves every reference it can; per-reference failures land in `errors`, never in a rejection. */
