@@ -4,8 +4,8 @@
  */
 import { normaliseConnectError } from '../secrets/normalise';
 import { RotationError, rotateItem, type RotationConnect, type RotationOptions, type RotationResult, type RotationTarget } from './rotation';
-import { ROTATION_TARGETS_ENV } from './contract';
-import type { OpsMetricName, OpsTelemetry } from './telemetry';
+import { ROTATION_TARGETS_ENV, type OpsMetricName } from './contract';
+import type { OpsTelemetry } from './telemetry';
 
 export interface RotationFailure {
   target: RotationTarget;

@@ -12,8 +12,6 @@ import type { OpsMetricName } from './contract';
 
 export type OpsEventName = 'secret.rotate' | 'secret.canary' | 'activity.forward';
 
-export type { OpsMetricName };
-
 export type EventFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
 export interface OpsTelemetry {
