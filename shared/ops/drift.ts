@@ -63,7 +63,9 @@ export async function compareItems(a: StageManifest, b: StageManifest, shapes: S
   for (const left of manifestEntries(a.manifest)) {
     const right = other.get(`${left.functionName}\0${left.name}`);
     if (!right) continue;
-    const pair = `${left.reference.vault}/${left.reference.item}\0${right.reference.vault}/${right.reference.item}`.toLowerCase();
+    const leftItem = `${left.reference.vault}/${left.reference.item}`;
+    const rightItem = `${right.reference.vault}/${right.reference.item}`;
+    const pair = `${leftItem}\0${rightItem}`.toLowerCase();
     // Several secrets in one item: compare the item pair once.
     if (seen.has(pair)) continue;
     seen.add(pair);
@@ -72,8 +74,6 @@ export async function compareItems(a: StageManifest, b: StageManifest, shapes: S
       shapes.itemShape(a.stage, left.reference.vault, left.reference.item),
       shapes.itemShape(b.stage, right.reference.vault, right.reference.item),
     ]);
-    const leftItem = `${left.reference.vault}/${left.reference.item}`;
-    const rightItem = `${right.reference.vault}/${right.reference.item}`;
     if (leftShape instanceof ConnectError || rightShape instanceof ConnectError) {
       if (leftShape instanceof ConnectError) findings.push(missingItem(a.stage, leftItem, leftShape, context));
       if (rightShape instanceof ConnectError) findings.push(missingItem(b.stage, rightItem, rightShape, context));
