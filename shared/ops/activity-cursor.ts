@@ -22,8 +22,7 @@ export interface ActivityCursor {
   anchor?: string;
 }
 
-export const START_CURSOR: ActivityCursor = { offset: 0 };
-
+const START_CURSOR: ActivityCursor = { offset: 0 };
 
 export interface CursorStore {
   read(): Promise<ActivityCursor>;

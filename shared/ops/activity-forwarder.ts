@@ -46,6 +46,8 @@ export interface ForwardResult {
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
+/** The `logType` of forwarded lines, which log queries select on. */
+export const ACTIVITY_LOG_TYPE = '1password.activity';
 
 /** Forwards every entry after the cursor to `emit`, until the log or the deadline runs out. */
 export async function forwardActivity(
@@ -107,5 +109,3 @@ async function nextPage(source: ActivitySource, cursor: ActivityCursor, pageSize
 export function formatActivityLine(entry: ActivityEntry): string {
   return JSON.stringify({ logType: ACTIVITY_LOG_TYPE, ...entry });
 }
-
-export const ACTIVITY_LOG_TYPE = '1password.activity';
