@@ -64,8 +64,8 @@ export class RefreshThrottle {
    * Rejects with `refresh`'s own error when it fails. When that failure is transient (a
    * SecretsUnavailableError whose causes may all succeed when tried again, or a retryable
    * ConnectError), the key is held only for the failure's Retry-After (at least `failureHoldMs`,
-   * at most `minIntervalMs`), and calls within that hold reject at once with a SecretsUnavailableError saying how long is
-   * left, without trying.
+   * at most `minIntervalMs`), and calls within that hold reject at once, without trying, with a
+   * SecretsUnavailableError saying how long is left.
    */
   async refresh<T>(key: string, refresh: () => Promise<T>): Promise<T | undefined> {
     const held = this.transientHold(key);
