@@ -9,8 +9,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from '../functions/webhooks/sources';
 import { formatReference } from '../shared/secrets/reference';
-import type { ActivitySettings, RotationSettings } from './constructs/operations';
+import type { ActivitySettings, RotationItem, RotationSettings } from './constructs/operations';
 
 export const STAGE_NAMES = ['staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -84,8 +85,15 @@ export interface StageConfig {
   readonly activity: ActivitySettings;
 }
 
-/** Webhook sources; each has a current and a previous signing secret so rotation never drops a delivery. */
-export const WEBHOOK_SOURCES = ['stripe', 'github'] as const;
+/** The 1Password item holding a webhook source's signing secrets: `current`, `previous` and `rotatedAt`. */
+function webhookItem(source: WebhookSource): string {
+  return `webhook-${source}`;
+}
+
+/** What scheduled rotation renews in a vault: every webhook source's signing secrets. */
+function webhookRotationItems(vault: string): RotationItem[] {
+  return WEBHOOK_SOURCES.map((source) => ({ vault, item: webhookItem(source) }));
+}
 
 interface FunctionTableSettings {
   readonly vault: string;
@@ -107,11 +115,15 @@ export function functionTable({ vault, paymentsApiUrl }: FunctionTableSettings):
       name: 'webhooks',
       entry: 'functions/webhooks/handler.ts',
       routes: [{ method: HttpMethod.POST, path: '/webhooks/{source}' }],
+      // Each source has a current and a previous signing secret, so rotation never drops a delivery.
       secrets: Object.fromEntries(
-        WEBHOOK_SOURCES.flatMap((source) => [
-          [`WEBHOOK_${source.toUpperCase()}_CURRENT`, ref(`webhook-${source}`, 'current')],
-          [`WEBHOOK_${source.toUpperCase()}_PREVIOUS`, ref(`webhook-${source}`, 'previous')],
-        ]),
+        WEBHOOK_SOURCES.flatMap((source) => {
+          const names = signingSecretNames(source);
+          return [
+            [names.current, ref(webhookItem(source), 'current')],
+            [names.previous, ref(webhookItem(source), 'previous')],
+          ];
+        }),
       ),
     },
     {
@@ -139,7 +151,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     functions: functionTable({ vault: 'op-lambda-staging', paymentsApiUrl: 'https://sandbox.payments.example.com' }),
     rotation: {
       schedule: 'rate(7 days)',
-      items: WEBHOOK_SOURCES.map((source) => ({ vault: 'op-lambda-staging', item: `webhook-${source}` })),
+      items: webhookRotationItems('op-lambda-staging'),
       writeTokenSecretName: 'op-lambda/staging/connect-write-token',
     },
     activity: { schedule: 'rate(5 minutes)', logRetention: RetentionDays.ONE_YEAR },
@@ -158,7 +170,7 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     functions: functionTable({ vault: 'op-lambda-prod', paymentsApiUrl: 'https://api.payments.example.com' }),
     rotation: {
       schedule: 'rate(30 days)',
-      items: WEBHOOK_SOURCES.map((source) => ({ vault: 'op-lambda-prod', item: `webhook-${source}` })),
+      items: webhookRotationItems('op-lambda-prod'),
       writeTokenSecretName: 'op-lambda/prod/connect-write-token',
     },
     activity: { schedule: 'rate(5 minutes)', logRetention: RetentionDays.TWO_YEARS },
