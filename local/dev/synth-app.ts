@@ -37,7 +37,7 @@ function synthesize(stage: string, outdir: string): SynthAppResult {
   });
   const stack = defineApp(app);
   const assembly = app.synth();
-  const messages = assembly.stacks.flatMap((artifact) => artifact.messages.map((message) => ({ ...message, stack: artifact.displayName })));
+  const messages = assembly.stacks.flatMap((artifact) => artifact.messages);
   const describe = (message: (typeof messages)[number]): string => `${message.id}: ${String(message.entry.data)}`;
   const errors = messages.filter((message) => message.level === 'error').map(describe);
   if (errors.length > 0) throw new Error(`synthesis found ${errors.length} error(s):\n${errors.join('\n')}`);
