@@ -8,6 +8,7 @@
  * prefixed with each function's name. Ctrl-C (or SIGTERM) stops everything.
  */
 import { join } from 'node:path';
+import { DEFAULT_STAGE } from '../infra/config';
 import type { GatewayRoute } from './gateway/server';
 import { watchLaunchers } from './dev/launcher-watch';
 import { startLocalApi, type ExternalConnect, type LocalApi } from './dev/local-api';
@@ -35,7 +36,7 @@ function readSettings(env: NodeJS.ProcessEnv): StartSettings {
   }
   const externalConnect = host && token ? { host, token, allowHttp: /^(true|1)$/i.test(env.OP_CONNECT_ALLOW_HTTP?.trim() ?? '') } : undefined;
   const cdkOut = env.CDK_OUTDIR?.trim() || join(PROJECT_ROOT, 'cdk.out');
-  return { stage: env.STAGE?.trim() || 'staging', cdkOut, port, externalConnect };
+  return { stage: env.STAGE?.trim() || DEFAULT_STAGE, cdkOut, port, externalConnect };
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
