@@ -16,7 +16,7 @@ import { Operations } from '../constructs/operations';
 import { SecretsFunction } from '../constructs/secrets-function';
 
 /** Root of the project: function entries in the config are relative to it. */
-export const PROJECT_ROOT = join(__dirname, '..', '..');
+const PROJECT_ROOT = join(__dirname, '..', '..');
 
 export interface ApiStackProps extends StackProps {
   readonly config: StageConfig;
