@@ -10,8 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { defineApp, STAGE_CONTEXT_KEY } from '../../infra/define-app';
-
-const PROJECT_ROOT = join(__dirname, '..', '..');
+import { PROJECT_ROOT } from './synth';
 
 export interface SynthAppResult {
   stackName: string;
