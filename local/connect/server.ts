@@ -1,7 +1,7 @@
 // A local 1Password Connect server: real HTTP on loopback, seeded from JSON, with fault injection.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ActivityLog } from './activity';
+import { ActivityLog, type InjectedActivityJson } from './activity';
 import { TokenRegistry } from './auth';
 import { FaultBook, type Fault } from './faults';
 import { deriveId } from './ids';
@@ -19,7 +19,7 @@ export type { ConnectSeed, ConnectSeedField, ConnectSeedFile, ConnectSeedItem, C
 export type { Fault, FaultSpec } from './faults';
 export type { LoggedRequest, RequestFilter } from './request-log';
 export type { ConnectFieldJson, ConnectFileJson, ConnectItemJson, ConnectItemSummaryJson, ConnectVaultJson } from './item-json';
-export type { ApiRequestJson } from './activity';
+export type { ApiRequestJson, InjectedActivityJson } from './activity';
 export { DEMO_SEED_FILE } from './seed';
 export { CONNECT_VERSION, VERSION_HEADER } from './http-io';
 export { deriveId, isConnectId } from './ids';
@@ -40,6 +40,11 @@ export interface LocalConnect {
   setLatency(ms: number): void;
   /** Vault, item and field by id or (case-insensitive) name; bumps the item's version. */
   setField(vault: string, item: string, field: string, value: string): void;
+  /**
+   * Appends an entry to the activity log exactly as given, as a compromised Connect server could
+   * serve it (any fields, `_aws` and `logType` included): for tests of what reads the log.
+   */
+  injectActivity(entry: InjectedActivityJson): void;
   /** A deep copy of the item as `GET /v1/vaults/{v}/items/{i}` would answer it. */
   getItem(vault: string, item: string): ConnectItemJson;
   /** Also ends hung and delayed requests and destroys open sockets. */
@@ -136,6 +141,10 @@ class RunningConnect implements LocalConnect {
     const content = cloneContent(item);
     content.fields = content.fields.map((field) => (field.id === target.id ? { ...field, value } : field));
     this.state.store.updateItem(vault, item, content, ADMIN_EDITOR_ID);
+  }
+
+  injectActivity(entry: InjectedActivityJson): void {
+    this.state.activity.inject(entry);
   }
 
   getItem(vaultRef: string, itemRef: string): ConnectItemJson {
