@@ -37,6 +37,11 @@ export interface FunctionConfig {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /**
+   * Gives the function the webhook replay table (WEBHOOK_REPLAY_TABLE), which it may only add to.
+   * @default false
+   */
+  readonly replayProtection?: boolean;
 }
 
 export interface ConnectConfig {
@@ -115,6 +120,7 @@ export function functionTable({ vault, paymentsApiUrl }: FunctionTableSettings):
       name: 'webhooks',
       entry: 'functions/webhooks/handler.ts',
       routes: [{ method: HttpMethod.POST, path: '/webhooks/{source}' }],
+      replayProtection: true,
       // Each source has a current and a previous signing secret, so rotation never drops a delivery.
       secrets: Object.fromEntries(
         WEBHOOK_SOURCES.flatMap((source) => {

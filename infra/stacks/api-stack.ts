@@ -14,6 +14,7 @@ import type { ConnectConfig, FunctionConfig, StageConfig } from '../config';
 import { Observability } from '../constructs/observability';
 import { Operations } from '../constructs/operations';
 import { SecretsFunction } from '../constructs/secrets-function';
+import { WebhookReplayTable } from '../constructs/webhook-replay-table';
 
 /** Root of the project: function entries in the config are relative to it. */
 const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -36,6 +37,8 @@ export class ApiStack extends Stack {
   readonly observability: Observability;
   /** Rotation, the secrets canary and activity forwarding. */
   readonly operations: Operations;
+  /** Deliveries already accepted, when a function has `replayProtection`. */
+  readonly replayTable?: WebhookReplayTable;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     const { config, ...stackProps } = props;
@@ -46,6 +49,12 @@ export class ApiStack extends Stack {
     this.functions = new Map(
       config.functions.map((fn) => [fn.name, this.createFunction(fn, config, tokenSecret, namePrefix)] as const),
     );
+
+    const replayProtected = config.functions.filter((fn) => fn.replayProtection);
+    if (replayProtected.length > 0) {
+      this.replayTable = new WebhookReplayTable(this, 'WebhookReplay');
+      for (const fn of replayProtected) this.replayTable.grantRecord(this.functions.get(fn.name)!.function);
+    }
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: config.logRetention });
     this.api = new apigw.HttpApi(this, 'HttpApi', {

@@ -153,13 +153,16 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       }
       const logStatement = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'))!;
       expect(logStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/LogGroup/), 'Arn'] });
-      // Beyond its log group, X-Ray and its token, only the activity forwarder holds a grant: its cursor table.
+      // Beyond its log group, X-Ray and its token, only the activity forwarder (its cursor table) and
+      // the webhooks (their replay table) hold a grant.
       const others = statements.filter(
         (s) => ![s.Action].flat().some((action) => /^(logs|xray|secretsmanager):/.test(action)),
       );
-      expect(others.map((s) => s.Resource)).toEqual(
-        name === 'activity' ? [{ 'Fn::GetAtt': [logicalIdOf(stack.operations.cursorTable), 'Arn'] }] : [],
-      );
+      const tableGrants: Record<string, unknown[]> = {
+        activity: [{ 'Fn::GetAtt': [logicalIdOf(stack.operations.cursorTable), 'Arn'] }],
+        webhooks: [{ 'Fn::GetAtt': [logicalIdOf(stack.replayTable!.table), 'Arn'] }],
+      };
+      expect(others.map((s) => s.Resource)).toEqual(tableGrants[name] ?? []);
     }
     // No other policy anywhere in the stack names the write token.
     const rotatePolicies = Object.entries(policies).filter(([, policy]) =>
@@ -169,6 +172,20 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       .filter(([, resource]) => resource.Type.startsWith('AWS::IAM::') && JSON.stringify(resource).includes(writeToken))
       .map(([id]) => id);
     expect(mentionsWriteToken).toEqual(rotatePolicies.map(([id]) => id));
+  });
+
+  it('keeps webhook deliveries in a TTL table the webhooks function may only PutItem into', () => {
+    const tableId = logicalIdOf(stack.replayTable!.table);
+    const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[tableId]!;
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect((functionProps('webhooks').Environment as { Variables: Record<string, unknown> }).Variables['WEBHOOK_REPLAY_TABLE']).toEqual({ Ref: tableId });
+    const grants = statementsOfRole(resourcesOfType(template, 'AWS::IAM::Policy'), roleLogicalId('webhooks')).filter((s) => JSON.stringify(s.Resource).includes(tableId));
+    expect(grants).toEqual([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } }]);
+    for (const fn of config.functions.filter((candidate) => candidate.name !== 'webhooks')) expect(JSON.stringify(functionProps(fn.name))).not.toContain(tableId);
   });
 
   it('routes each path to its function', () => {
