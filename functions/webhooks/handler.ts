@@ -121,7 +121,13 @@ function rejection(verdict: Exclude<DeliveryVerdict, { kind: 'accepted' }>, sour
 async function claim(ledger: DeliveryLedger, key: string, signedAt: number, context: SecretsContext): Promise<ClaimOutcome | undefined> {
   const budgetMs = Math.min(LEDGER_TIMEOUT_MS, context.getRemainingTimeInMillis() - RESERVE_MS);
   try {
-    return await ledger.claim({ key, expiresAt: signedAt + DEFAULT_TOLERANCE_SECONDS + 1, nowSeconds: Math.floor(Date.now() / 1000), deadlineAt: Date.now() + budgetMs });
+    return await ledger.claim({
+      key,
+      // Past this the delivery is stale anyway: the record is no longer needed.
+      expiresAt: signedAt + DEFAULT_TOLERANCE_SECONDS + 1,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      deadlineAt: Date.now() + budgetMs,
+    });
   } catch (error) {
     if (!(error instanceof DeliveryLedgerUnavailableError)) throw error;
     logger.error('webhook replay table unavailable', { reason: error.reason });
@@ -129,7 +135,10 @@ async function claim(ledger: DeliveryLedger, key: string, signedAt: number, cont
   }
 }
 
-async function accept(ledger: DeliveryLedger, source: WebhookSource, body: Buffer, verdict: Extract<DeliveryVerdict, { kind: 'accepted' }>, context: SecretsContext): Promise<HttpResponse> {
+type Accepted = Extract<DeliveryVerdict, { kind: 'accepted' }>;
+
+/** An authentic delivery: processed (here, logged) only when the replay table has not seen it. */
+async function accept(ledger: DeliveryLedger, source: WebhookSource, body: Buffer, verdict: Accepted, context: SecretsContext): Promise<HttpResponse> {
   const key = deliveryKey({ source, signedAt: verdict.signedAt, rawBody: body });
   const outcome = await claim(ledger, key, verdict.signedAt, context);
   if (outcome === undefined) {
