@@ -80,6 +80,8 @@ export interface ConnectServerConfig {
   readonly vpc?: ExistingVpcConfig;
   /** NAT gateways of a created VPC (ignored with `vpc`); one per zone survives a zone's outage. @default 1 */
   readonly natGateways?: number;
+  /** A Secrets Manager interface endpoint in the VPC; turn off when `vpc` already has one. @default true */
+  readonly secretsManagerEndpoint?: boolean;
   /** Retention of Connect's container logs. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
 }

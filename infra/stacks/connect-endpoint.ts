@@ -42,6 +42,7 @@ function createConnectServer(scope: Construct, config: ConnectServerConfig): Con
     apiVersion: config.apiVersion,
     syncVersion: config.syncVersion,
     logRetention: config.logRetention,
+    secretsManagerEndpoint: config.secretsManagerEndpoint,
   });
 }
 
