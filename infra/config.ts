@@ -44,9 +44,65 @@ export interface FunctionConfig {
   readonly replayProtection?: boolean;
 }
 
+/** A VPC that already exists, imported from its attributes (no lookup at synth). */
+export interface ExistingVpcConfig {
+  readonly vpcId: string;
+  /** The availability zones of `privateSubnetIds`, in the same order; at least two. */
+  readonly availabilityZones: readonly string[];
+  /** Private subnets with a route to the internet (NAT): connect-sync reaches 1Password.com through them. */
+  readonly privateSubnetIds: readonly string[];
+  /** Route tables of `privateSubnetIds`, in the same order. */
+  readonly privateSubnetRouteTableIds: readonly string[];
+}
+
+/** The Connect server a stage deploys for itself (see ConnectServer). */
+export interface ConnectServerConfig {
+  /** The name functions call, `https://<domainName>`; resolvable inside the VPC only. */
+  readonly domainName: string;
+  /**
+   * ARN of an existing ACM certificate for `domainName`, in the stack's region.
+   * @default - a new certificate validated in `hostedZone`
+   */
+  readonly certificateArn?: string;
+  /**
+   * The public Route 53 zone holding `domainName`, to validate a new certificate (no lookup: give id and name).
+   * @default - none; then `certificateArn` is required
+   */
+  readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
+  /** Secrets Manager secret holding `1password-credentials.json`, base64url-encoded (README, "Deploy"). */
+  readonly credentialsSecretName: string;
+  /** @default 2 (the minimum: one per availability zone) */
+  readonly taskCount?: number;
+  /** Task CPU units. @default 256 */
+  readonly cpu?: number;
+  /** Task memory in MiB. @default 512 */
+  readonly memoryMiB?: number;
+  /** `1password/connect-api` version. @default DEFAULT_CONNECT_VERSION */
+  readonly apiVersion?: string;
+  /** `1password/connect-sync` version. @default DEFAULT_CONNECT_VERSION */
+  readonly syncVersion?: string;
+  /** @default - a VPC created for the stage: two availability zones, public and private subnets */
+  readonly vpc?: ExistingVpcConfig;
+  /** NAT gateways of a created VPC (ignored with `vpc`); one per zone survives a zone's outage. @default 1 */
+  readonly natGateways?: number;
+  /** A Secrets Manager interface endpoint in the VPC; turn off when `vpc` already has one. @default true */
+  readonly secretsManagerEndpoint?: boolean;
+  /** Retention of Connect's container logs. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
 export interface ConnectConfig {
-  /** 1Password Connect server URL the functions call; must be https. */
-  readonly host: string;
+  /**
+   * URL of an existing 1Password Connect server the functions call; must be https. Exactly one of
+   * `host` and `server`.
+   * @default - `https://<server.domainName>`
+   */
+  readonly host?: string;
+  /**
+   * A Connect server this stage deploys, private to its functions. Exactly one of `host` and `server`.
+   * @default - none: `host` names an existing server
+   */
+  readonly server?: ConnectServerConfig;
   /** Name of the Secrets Manager secret holding the Connect token (a read-only token scoped to the vault). */
   readonly tokenSecretName: string;
   /**
@@ -88,6 +144,14 @@ export interface StageConfig {
   readonly rotation: RotationSettings;
   /** Forwarding of Connect's API activity log to `/op-lambda/<stage>/1password-activity`. */
   readonly activity: ActivitySettings;
+}
+
+/** The URL functions call: the existing `host`, or the deployed server's https name. */
+export function connectUrl(connect: ConnectConfig): string {
+  if ((connect.host === undefined) === (connect.server === undefined)) {
+    throw new Error('connect: set exactly one of host (an existing Connect server) and server (one this stage deploys)');
+  }
+  return connect.host ?? `https://${connect.server!.domainName}`;
 }
 
 /** The 1Password item holding a webhook source's signing secrets: `current`, `previous` and `rotatedAt`. */
@@ -147,7 +211,11 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     stage: 'staging',
     vault: 'op-lambda-staging',
     connect: {
-      host: 'https://connect.staging.example.com',
+      server: {
+        domainName: 'connect.staging.example.com',
+        hostedZone: { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' },
+        credentialsSecretName: 'op-lambda/staging/connect-credentials',
+      },
       tokenSecretName: 'op-lambda/staging/connect-token',
     },
     logRetention: RetentionDays.ONE_MONTH,
@@ -166,7 +234,13 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     stage: 'prod',
     vault: 'op-lambda-prod',
     connect: {
-      host: 'https://connect.example.com',
+      server: {
+        domainName: 'connect.example.com',
+        hostedZone: { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' },
+        credentialsSecretName: 'op-lambda/prod/connect-credentials',
+        taskCount: 2,
+        natGateways: 2,
+      },
       tokenSecretName: 'op-lambda/prod/connect-token',
     },
     logRetention: RetentionDays.THREE_MONTHS,

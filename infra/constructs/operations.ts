@@ -31,7 +31,8 @@ import {
   type OpsMetricName,
 } from '../../shared/ops/contract';
 import { buildManifest, MANIFEST_ENV, type SecretsManifest } from '../../shared/ops/manifest';
-import type { ConnectConfig, StageConfig } from '../config';
+import { type ConnectConfig, connectUrl, type StageConfig } from '../config';
+import type { ConnectClientPlacement } from './connect-server';
 import { METRICS_NAMESPACE, SecretsFunction } from './secrets-function';
 
 /** An item rotated on schedule: it holds the fields `current`, `previous` and `rotatedAt`. */
@@ -78,6 +79,11 @@ export interface OperationsProps {
   readonly tokenSecret?: secretsmanager.ISecret;
   /** Where alarms are sent. @default - alarms without actions */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * VPC placement of the three functions, when Connect is private to a VPC (`ConnectServer.clientPlacement`).
+   * @default - not in a VPC
+   */
+  readonly placement?: ConnectClientPlacement;
   /** @default the repository root */
   readonly projectRoot?: string;
   /** @default rate(15 minutes) */
@@ -108,7 +114,8 @@ export class Operations extends Construct {
     const { config } = props;
     const prefix = `op-lambda-${config.stage}`;
     const tokenSecret = props.tokenSecret ?? importTokenSecret(this, config.connect);
-    const common = { projectRoot: props.projectRoot ?? PROJECT_ROOT, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {} };
+    const host = connectUrl(config.connect);
+    const common = { projectRoot: props.projectRoot ?? PROJECT_ROOT, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {}, ...props.placement };
 
     this.writeTokenSecret = secretsmanager.Secret.fromSecretNameV2(this, 'ConnectWriteToken', config.rotation.writeTokenSecretName);
     this.rotate = new SecretsFunction(this, 'Rotate', {
@@ -117,7 +124,7 @@ export class Operations extends Construct {
       functionName: `${prefix}-rotate`,
       description: `op-lambda ${config.stage}: rotates webhook signing secrets in 1Password`,
       // The write token is this function's only Connect token: its role reads that secret and no other.
-      connect: { host: config.connect.host, tokenSecret: this.writeTokenSecret },
+      connect: { host, tokenSecret: this.writeTokenSecret },
       environment: {
         [ROTATION_TARGETS_ENV]: JSON.stringify(rotationTargets(config)),
         [ROTATION_MIN_AGE_ENV]: String((config.rotation.minAge ?? Duration.hours(1)).toMilliseconds()),
@@ -131,7 +138,7 @@ export class Operations extends Construct {
       entry: entry(common.projectRoot, 'canary'),
       functionName: `${prefix}-canary`,
       description: `op-lambda ${config.stage}: resolves every declared secret reference`,
-      connect: { host: config.connect.host, tokenSecret },
+      connect: { host, tokenSecret },
       environment: { [MANIFEST_ENV]: manifestVariable(props.manifest ?? buildManifest(config.functions)) },
       logRetention: config.auditLogRetention,
     });
@@ -149,7 +156,7 @@ export class Operations extends Construct {
       entry: entry(common.projectRoot, 'activity'),
       functionName: `${prefix}-activity`,
       description: `op-lambda ${config.stage}: forwards the 1Password Connect activity log`,
-      connect: { host: config.connect.host, tokenSecret },
+      connect: { host, tokenSecret },
       environment: { [ACTIVITY_TABLE_ENV]: this.cursorTable.tableName },
       logRetention: checkedActivityRetention(this, config.activity.logRetention),
     });

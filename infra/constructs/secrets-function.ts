@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -79,6 +80,15 @@ export interface SecretsFunctionProps {
   /** @default - none */
   readonly description?: string;
   /**
+   * VPC to run in, e.g. to reach a private Connect server (`ConnectServer.clientPlacement`).
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /** Subnets of `vpc` to run in. @default - the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Security groups of the function in `vpc`. @default - one created by Lambda's L2, all outbound allowed */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
    * Directory holding package.json and package-lock.json, the root esbuild bundles from.
    * @default - the nearest parent directory of `entry` holding package-lock.json
    */
@@ -136,6 +146,9 @@ export class SecretsFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       bundling: {
@@ -165,6 +178,7 @@ export class SecretsFunction extends Construct {
       },
     });
     this.grantConnectTokenRead(this.role);
+    if (props.vpc) grantNetworkInterfaces(this.role);
     this.suppressXrayWildcard();
   }
 
@@ -297,9 +311,31 @@ export class SecretsFunction extends Construct {
   private suppressXrayWildcard(): void {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions: "*" is the only resource they accept.',
+      reason:
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions: "*" is the only resource they accept; ' +
+        'in a VPC, the same holds for the network-interface actions Lambda checks the role for (those of AWSLambdaVPCAccessExecutionRole).',
     });
   }
+}
+
+/**
+ * What Lambda needs to attach the function to its VPC: the actions of AWSLambdaVPCAccessExecutionRole,
+ * written out because the function's own role carries no managed policy.
+ */
+function grantNetworkInterfaces(role: iam.Role): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: ['*'],
+    }),
+  );
 }
 
 /** The nearest directory at or above `entry` holding package-lock.json. */

@@ -3,7 +3,7 @@
  * JSON access logs, stage throttling, and the observability that goes with them.
  */
 import { join } from 'node:path';
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -11,10 +11,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ConnectConfig, FunctionConfig, StageConfig } from '../config';
+import type { ConnectServer } from '../constructs/connect-server';
 import { Observability } from '../constructs/observability';
 import { Operations } from '../constructs/operations';
 import { SecretsFunction } from '../constructs/secrets-function';
 import { WebhookReplayTable } from '../constructs/webhook-replay-table';
+import { type ConnectEndpoint, connectEndpoint } from './connect-endpoint';
 
 /** Root of the project: function entries in the config are relative to it. */
 const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -39,15 +41,19 @@ export class ApiStack extends Stack {
   readonly operations: Operations;
   /** Deliveries already accepted, when a function has `replayProtection`. */
   readonly replayTable?: WebhookReplayTable;
+  /** The stage's own Connect server, when its config deploys one. */
+  readonly connectServer?: ConnectServer;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     const { config, ...stackProps } = props;
     super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
     const namePrefix = `op-lambda-${config.stage}`;
     const tokenSecret = importTokenSecret(this, config.connect);
+    const connect = connectEndpoint(this, config.connect);
+    this.connectServer = connect.server;
 
     this.functions = new Map(
-      config.functions.map((fn) => [fn.name, this.createFunction(fn, config, tokenSecret, namePrefix)] as const),
+      config.functions.map((fn) => [fn.name, this.createFunction(fn, config, tokenSecret, namePrefix, connect)] as const),
     );
 
     const replayProtected = config.functions.filter((fn) => fn.replayProtection);
@@ -77,10 +83,25 @@ export class ApiStack extends Stack {
       functions: [...this.functions.values()],
       namePrefix,
       alarmEmail: config.alarmEmail,
+      connectServer: connect.server,
     });
-    this.operations = new Operations(this, 'Operations', { config, tokenSecret, alarmTopic: this.observability.alarmTopic, projectRoot: PROJECT_ROOT });
+    this.operations = new Operations(this, 'Operations', {
+      config,
+      tokenSecret,
+      alarmTopic: this.observability.alarmTopic,
+      projectRoot: PROJECT_ROOT,
+      placement: connect.placement,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the HTTP API' });
+  }
+
+  /**
+   * The region's first two zones, as CloudFormation sees them (`Fn::GetAZs`): a VPC built here
+   * never makes synthesis look zones up, even when the stack has an account and region.
+   */
+  override get availabilityZones(): string[] {
+    return [0, 1].map((index) => Fn.select(index, Fn.getAzs()));
   }
 
   private createFunction(
@@ -88,6 +109,7 @@ export class ApiStack extends Stack {
     config: StageConfig,
     tokenSecret: secretsmanager.ISecret,
     namePrefix: string,
+    connect: ConnectEndpoint,
   ): SecretsFunction {
     const functionName = `${namePrefix}-${fn.name}`;
     return new SecretsFunction(this, constructId(fn.name), {
@@ -97,7 +119,8 @@ export class ApiStack extends Stack {
       description: `op-lambda ${config.stage} ${fn.name}${fn.routes.length ? `: ${fn.routes.map((route) => `${route.method} ${route.path}`).join(', ')}` : ''}`,
       secrets: fn.secrets,
       environment: fn.environment,
-      connect: { host: config.connect.host, tokenSecret },
+      connect: { host: connect.host, tokenSecret },
+      ...connect.placement,
       timeout: fn.timeout,
       memorySize: fn.memorySize,
       logRetention: config.auditLogRetention,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { STAGE_NAMES, type StageConfig, type StageName, stageConfig } from '../../infra/config';
+import { connectUrl, STAGE_NAMES, type StageConfig, type StageName, stageConfig } from '../../infra/config';
 import { defineApp } from '../../infra/define-app';
 import type { IConstruct } from 'constructs';
 import type { ApiStack } from '../../infra/stacks/api-stack';
@@ -17,6 +17,15 @@ interface Statement {
 }
 
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** What Lambda needs to attach a function to a VPC: EC2 takes no resource-level scoping for it. */
+const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+];
 /** The scheduled functions of Operations, deployed beside the function table's. */
 const OPS_FUNCTIONS = ['rotate', 'canary', 'activity'] as const;
 /** Operations' alarms: the function and the failure metric each watches. */
@@ -96,7 +105,7 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
     }
     expect(variables).toMatchObject({
       ...fn.environment,
-      OP_CONNECT_HOST: config.connect.host,
+      OP_CONNECT_HOST: connectUrl(config.connect),
       POWERTOOLS_SERVICE_NAME: functionName(name),
       POWERTOOLS_METRICS_NAMESPACE: 'OpLambda',
       NODE_OPTIONS: '--enable-source-maps',
@@ -136,7 +145,11 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       ['activity', readToken],
       ['rotate', writeToken],
     ];
-    const policies = resourcesOfType(template, 'AWS::IAM::Policy');
+    const allPolicies = resourcesOfType(template, 'AWS::IAM::Policy');
+    const functionRoles = new Set(expected.map(([name]) => roleLogicalId(name)));
+    const policies = Object.fromEntries(
+      Object.entries(allPolicies).filter(([, policy]) => (policy.Properties!.Roles as { Ref: string }[]).some((role) => functionRoles.has(role.Ref))),
+    );
     expect(Object.keys(policies)).toHaveLength(expected.length);
     for (const [name, token] of expected) {
       const statements = statementsOfRole(policies, roleLogicalId(name));
@@ -146,17 +159,17 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       const resource = JSON.stringify(secretStatements[0]!.Resource);
       expect(resource.endsWith(`${token}"]]}`)).toBe(true);
       expect(resource).not.toContain('*');
-      for (const statement of statements) {
-        expect([statement.Action].flat().every((action) => !action.includes('*'))).toBe(true);
-        // X-Ray accepts no resource-level permissions: its actions are the only ones allowed on "*".
-        if (JSON.stringify(statement.Resource).includes('*')) expect([statement.Action].flat().sort()).toEqual(XRAY_ACTIONS);
-      }
+      for (const statement of statements) expect([statement.Action].flat().every((action) => !action.includes('*'))).toBe(true);
+      // X-Ray and Lambda's VPC attachment accept no resource-level permissions: their actions are the only ones allowed on "*".
+      const onAnyResource = statements.filter((s) => JSON.stringify(s.Resource).includes('*')).flatMap((s) => [s.Action].flat());
+      const inVpc = config.connect.server !== undefined;
+      expect(onAnyResource.sort()).toEqual([...(inVpc ? NETWORK_INTERFACE_ACTIONS : []), ...XRAY_ACTIONS].sort());
       const logStatement = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'))!;
       expect(logStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/LogGroup/), 'Arn'] });
       // Beyond its log group, X-Ray and its token, only the activity forwarder (its cursor table) and
       // the webhooks (their replay table) hold a grant.
       const others = statements.filter(
-        (s) => ![s.Action].flat().some((action) => /^(logs|xray|secretsmanager):/.test(action)),
+        (s) => ![s.Action].flat().some((action) => /^(logs|xray|secretsmanager|ec2):/.test(action)),
       );
       const tableGrants: Record<string, unknown[]> = {
         activity: [{ 'Fn::GetAtt': [logicalIdOf(stack.operations.cursorTable), 'Arn'] }],
@@ -277,7 +290,9 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
         TreatMissingData: 'notBreaching',
       });
     }
-    template.resourceCountIs('AWS::CloudWatch::Alarm', config.functions.length * 3 + OPS_ALARMS.length);
+    // The stage's Connect server: unhealthy targets, its own 5xx and its load balancer's.
+    const connectAlarms = config.connect.server ? 3 : 0;
+    template.resourceCountIs('AWS::CloudWatch::Alarm', config.functions.length * 3 + OPS_ALARMS.length + connectAlarms);
   });
 
   it('notifies nobody when no alarm email is configured', () => {

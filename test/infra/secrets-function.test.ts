@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -176,6 +177,35 @@ describe('SecretsFunction', () => {
         Statement: [{ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Effect: 'Allow', Resource: TOKEN_ARN }],
       },
     });
+  });
+
+  it('runs in a VPC when given one, with the network-interface permissions Lambda checks its own role for', () => {
+    const { stack, tokenSecret } = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, restrictDefaultSecurityGroup: false });
+    const group = new ec2.SecurityGroup(stack, 'Clients', { vpc });
+    new SecretsFunction(stack, 'Fn', {
+      entry: ENTRY,
+      secrets: {},
+      connect: { host: 'https://connect.example.com', tokenSecret },
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [group],
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: {
+        SecurityGroupIds: [{ 'Fn::GetAtt': [stack.getLogicalId(group.node.defaultChild as never), 'GroupId'] }],
+        SubnetIds: stack.resolve(vpc.privateSubnets.map((subnet) => subnet.subnetId)),
+      },
+    });
+    const onAnyResource = statementsOf(stack).filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
+    expect(onAnyResource).toEqual(expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']));
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('holds no network-interface permission outside a VPC', () => {
+    const { stack } = create();
+    expect(statementsOf(stack).flatMap((s) => [s.Action].flat()).filter((action) => action.startsWith('ec2:'))).toEqual([]);
   });
 
   describe('rejects at synth', () => {
