@@ -25,7 +25,7 @@ import { problemResponse } from '../../shared/http/problem';
 import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
 import { SecretsUnavailableError } from '../../shared/secrets/errors';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
-import { RefreshThrottle } from '../../shared/secrets/refresh-throttle';
+import { RefreshThrottle } from '../../shared/secrets/store/refresh-throttle';
 import { SIGNATURE_HEADER } from './signature';
 import { isWebhookSource, signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from './sources';
 import { verifyDelivery, type DeliveryVerdict, type SigningSecrets } from './verify-delivery';

@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { startConnectServer, type LocalConnect } from '../../local/connect/server';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
 import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
-import { httpApiEvent, lambdaContext, restApiEvent } from '../unit/middleware-fakes';
+import { httpApiEvent, lambdaContext, restApiEvent } from '../helpers/middleware-fakes';
 import { CANARY, CANARY_SEED, functionEnv, ITEM_GET, PROD_VAULT_ID, secretsHandler, type SecretsHandler } from './middleware-setup';
 
 const AUTHORIZATION_CANARY = 'canary-authorization-bearer-3c2b1a0f9e8d';
