@@ -67,7 +67,7 @@ export interface OpSecretsMiddleware<S extends SecretDeclarations = SecretDeclar
   clearCache(): void;
 }
 
-const ADAPTER_OPTIONS: ReadonlySet<string> = new Set(['reserveMs', 'setToEnv', 'serviceName', 'logger', 'metrics', 'auditWrite']);
+const ADAPTER_OPTIONS: ReadonlySet<string> = new Set<keyof OpSecretsOptions>(['reserveMs', 'setToEnv', 'serviceName', 'logger', 'metrics', 'auditWrite']);
 
 /** The Middy middleware; call it at module scope so that fetching starts during INIT. */
 export function opSecrets<const S extends SecretDeclarations = Record<never, never>>(options: OpSecretsOptions<S> = {}): OpSecretsMiddleware<S> {

@@ -2,7 +2,7 @@
  * Stands in for axios in op-lambda's function bundles: SecretsFunction aliases `axios` to this module.
  *
  * `@1password/connect` requires axios as it loads, but builds an axios client only when it is given
- * no `httpClient`, and the resolver always gives it its own transport (./transport.ts, node:http). Bundled,
+ * no `httpClient`, and ConnectSource always gives it its own transport (./transport.ts, node:http). Bundled,
  * axios would be code that never runs yet is parsed and evaluated on every cold start.
  */
 

@@ -26,7 +26,7 @@ type SdkResponse = Awaited<ReturnType<IRequestClient['request']>>;
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
- * Keep-alive connections to Connect, one pool per scheme: each request of a resolver after the
+ * Keep-alive connections to Connect, one pool per scheme: each request of a ConnectSource after the
  * first reuses a warm connection (and, over https, its TLS session) instead of opening one.
  * Idle sockets do not keep the process alive.
  */

@@ -277,7 +277,7 @@ export class SecretCache {
     try {
       return await this.source.resolve(references, { deadline, onFetch: this.onFetch });
     } catch (error) {
-      const failure = error instanceof ConnectError ? error : new ConnectError('NETWORK', 'the resolver failed', { cause: error });
+      const failure = error instanceof ConnectError ? error : new ConnectError('NETWORK', 'the secret source failed', { cause: error });
       return { values: new Map(), errors: new Map(references.map((reference) => [reference.key, failure.forReference(reference.raw)])) };
     }
   }
@@ -369,5 +369,5 @@ function deadlinePassed(entry: Entry): CacheResult {
 }
 
 function noResult(reference: SecretReference): ConnectError {
-  return new ConnectError('INVALID_RESPONSE', 'the resolver returned no result', { reference: reference.raw });
+  return new ConnectError('INVALID_RESPONSE', 'the secret source returned no result', { reference: reference.raw });
 }
