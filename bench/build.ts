@@ -15,7 +15,7 @@ export const RUNTIME_PROVIDED = ['@aws-sdk/*'];
  * SecretsFunction's esbuild alias: axios, which `@1password/connect` loads but op-lambda never
  * calls (the resolver brings its own node:http transport), becomes a stub.
  */
-export const AXIOS_LEFT_OUT: Readonly<Record<string, string>> = { axios: 'shared/secrets/axios-unused.ts' };
+export const AXIOS_LEFT_OUT: Readonly<Record<string, string>> = { axios: 'shared/secrets/connect/axios-unused.ts' };
 
 /** What SecretsFunction gives esbuild besides the defaults: everything bundled, names kept, a source map. */
 export const AS_SECRETS_FUNCTION = { external: [], keepNames: true, sourcemap: true, replace: AXIOS_LEFT_OUT } as const;

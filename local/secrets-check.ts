@@ -9,11 +9,11 @@
  */
 import { parseArgs } from 'node:util';
 import { STAGE_NAMES, isStageName, stageConfig, type StageName } from '../infra/config';
-import { ConnectResolver } from '../shared/secrets/connect';
+import { ConnectSource } from '../shared/secrets/connect/connect-source';
 import { ConnectError } from '../shared/secrets/errors';
-import { normaliseConnectError } from '../shared/secrets/normalise';
+import { toConnectError } from '../shared/secrets/connect/connect-errors';
 import { checkReferences, type ReferenceCheck } from '../shared/ops/canary';
-import { OpsConnectClient } from '../shared/ops/connect-client';
+import { OpsConnectClient } from '../shared/ops/ops-client';
 import { compareDeclarations, compareItems, shapeOf, type DriftFinding, type ItemShape, type ShapeSource, type StageManifest } from '../shared/ops/drift';
 import { buildManifest } from '../shared/ops/manifest';
 
@@ -46,7 +46,7 @@ export async function runSecretsCheck(
 ): Promise<SecretsCheckReport> {
   const checked = await Promise.all(
     stages.map(async ({ stage, manifest }) => {
-      const resolver = new ConnectResolver({ host: access.host, allowHttp: access.allowHttp, token: access.tokenFor(stage) });
+      const resolver = new ConnectSource({ host: access.host, allowHttp: access.allowHttp, token: access.tokenFor(stage) });
       return { stage, checks: await checkReferences(resolver, manifest, deadline) };
     }),
   );
@@ -71,7 +71,7 @@ function connectShapes(access: ConnectAccess, deadline: number): ShapeSource {
         shape = client
           .locate(vault, item, deadline)
           .then((address) => client.getItem(address, deadline))
-          .then(shapeOf, (error: unknown) => normaliseConnectError(error));
+          .then(shapeOf, (error: unknown) => toConnectError(error));
         cache.set(key, shape);
       }
       return shape;

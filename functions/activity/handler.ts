@@ -9,12 +9,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { DynamoCursorStore } from '../../shared/ops/activity-cursor';
 import { DEFAULT_PAGE_SIZE, forwardActivity, formatActivityLine, type ForwardResult } from '../../shared/ops/activity-forwarder';
-import { OpsConnectClient } from '../../shared/ops/connect-client';
+import { OpsConnectClient } from '../../shared/ops/ops-client';
 import { ACTIVITY_PAGE_SIZE_ENV, ACTIVITY_TABLE_ENV } from '../../shared/ops/contract';
 import { invocationDeadline } from '../../shared/ops/invocation';
 import { powertoolsTelemetry } from '../../shared/ops/telemetry';
-import { connectLocation } from '../../shared/secrets/connect-host';
-import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
+import { connectLocation } from '../../shared/secrets/connect/server-url';
+import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/connect/token-source';
 
 const telemetry = powertoolsTelemetry(process.env['POWERTOOLS_SERVICE_NAME'] ?? 'activity');
 let tokens: ConnectTokenSource | undefined;

@@ -29,7 +29,7 @@ import { problemResponse, secretsUnavailableResponse } from '../../shared/http/p
 import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
 import { SecretsUnavailableError } from '../../shared/secrets/errors';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
-import { RefreshThrottle } from '../../shared/secrets/refresh-throttle';
+import { RefreshThrottle } from '../../shared/secrets/store/refresh-throttle';
 import { forwardPayment, type ForwardResult } from './forward-payment';
 import { isValidIdempotencyKey, parsePaymentRequest } from './payment-request';
 import { providerErrorCode } from './provider-error';

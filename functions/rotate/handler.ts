@@ -7,14 +7,14 @@
  * items already rotated are then left alone.
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { OpsConnectClient } from '../../shared/ops/connect-client';
+import { OpsConnectClient } from '../../shared/ops/ops-client';
 import { invocationDeadline, writeTokenEnvironment } from '../../shared/ops/invocation';
 import { DEFAULT_MIN_AGE_MS, type RotationTarget } from '../../shared/ops/rotation';
 import { ROTATION_MIN_AGE_ENV, ROTATION_TARGETS_ENV } from '../../shared/ops/contract';
 import { parseRotationTargets, rotateAll } from '../../shared/ops/rotation-run';
 import { powertoolsTelemetry } from '../../shared/ops/telemetry';
-import { connectLocation } from '../../shared/secrets/connect-host';
-import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
+import { connectLocation } from '../../shared/secrets/connect/server-url';
+import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/connect/token-source';
 
 export interface RotateSummary {
   rotated: number;

@@ -31,7 +31,7 @@ import { problemResponse } from '../../shared/http/problem';
 import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
 import { SecretsUnavailableError } from '../../shared/secrets/errors';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
-import { RefreshThrottle } from '../../shared/secrets/refresh-throttle';
+import { RefreshThrottle } from '../../shared/secrets/store/refresh-throttle';
 import { DeliveryLedgerUnavailableError, deliveryKey, DynamoDeliveryLedger, type ClaimOutcome, type DeliveryLedger } from './delivery-ledger';
 import { REPLAY_TABLE_ENV } from './replay-contract';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from './signature';

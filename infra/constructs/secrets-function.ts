@@ -102,7 +102,7 @@ const LAMBDA_RESERVED = /^(AWS_(REGION|DEFAULT_REGION|EXECUTION_ENV|ACCESS_KEY|A
 /** Lambda's rule for environment variable names. */
 const VARIABLE_NAME = /^[A-Za-z][A-Za-z0-9_]+$/;
 /** What `axios` resolves to in every bundle (see the module for why). */
-const AXIOS_STUB = join(__dirname, '..', '..', 'shared', 'secrets', 'axios-unused.ts');
+const AXIOS_STUB = join(__dirname, '..', '..', 'shared', 'secrets', 'connect', 'axios-unused.ts');
 
 export class SecretsFunction extends Construct {
   readonly function: NodejsFunction;

@@ -7,7 +7,7 @@ import { connectUrl, STAGE_NAMES, type StageConfig, type StageName, stageConfig 
 import { defineApp } from '../../infra/define-app';
 import type { IConstruct } from 'constructs';
 import type { ApiStack } from '../../infra/stacks/api-stack';
-import { AXIOS_UNUSED_MESSAGE } from '../../shared/secrets/axios-unused';
+import { AXIOS_UNUSED_MESSAGE } from '../../shared/secrets/connect/axios-unused';
 import { createTestApp, functionLogicalId, resourcesOfType, type TestApp, validationViolations } from './synth';
 
 interface Statement {
@@ -345,7 +345,7 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       expect(sources.filter((source) => source.includes('node_modules/axios/'))).toEqual([]);
       const bundlesSdk = sources.some((source) => source.includes('node_modules/@1password/connect/'));
       expect([name, bundlesSdk]).toEqual([name, sdkUsers.includes(name)]);
-      expect(sources.some((source) => source.endsWith('shared/secrets/axios-unused.ts'))).toBe(bundlesSdk);
+      expect(sources.some((source) => source.endsWith('shared/secrets/connect/axios-unused.ts'))).toBe(bundlesSdk);
       expect(readFileSync(join(assetDir, 'index.js'), 'utf8').includes(AXIOS_UNUSED_MESSAGE)).toBe(bundlesSdk);
     }
   });

@@ -1,11 +1,11 @@
 /**
- * opSecrets with the real @middy/core, the real ConnectResolver and the local Connect server over
+ * opSecrets with the real @middy/core, the real ConnectSource and the local Connect server over
  * loopback HTTP: request counts, refresh, stale-if-error, outages, hangs and permanent failures.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startConnectServer, type LocalConnect } from '../../local/connect/server';
-import { AuditRecorder, httpApiEvent, lambdaContext, restApiEvent } from '../unit/middleware-fakes';
+import { AuditRecorder, httpApiEvent, lambdaContext, restApiEvent } from '../helpers/middleware-fakes';
 import {
   CANARY,
   CANARY_SEED,
