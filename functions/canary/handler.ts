@@ -5,13 +5,18 @@
  * fires. Failures are reported, not thrown: a retry would only count them twice.
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { checkReferences, reportChecks } from '../../shared/ops/canary';
-import { invocationDeadline } from '../../shared/ops/invocation';
-import { MANIFEST_ENV, parseManifest } from '../../shared/ops/manifest';
-import { powertoolsTelemetry } from '../../shared/ops/telemetry';
-import { ConnectResolver } from '../../shared/secrets/connect';
-import { connectLocation } from '../../shared/secrets/connect-host';
-import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
+import {
+  checkReferences,
+  connectLocation,
+  ConnectResolver,
+  connectTokenSource,
+  type ConnectTokenSource,
+  invocationDeadline,
+  MANIFEST_ENV,
+  parseManifest,
+  powertoolsTelemetry,
+  reportChecks,
+} from 'op-lambda';
 
 export interface CanarySummary {
   checked: number;

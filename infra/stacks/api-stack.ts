@@ -8,12 +8,10 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { ConnectConfig, FunctionConfig, StageConfig } from '../config';
-import { Observability } from '../constructs/observability';
-import { Operations } from '../constructs/operations';
-import { SecretsFunction } from '../constructs/secrets-function';
+import { importConnectTokenSecret, Observability, Operations, SecretsFunction } from 'op-lambda/cdk';
+import type { FunctionConfig, StageConfig } from '../config';
 
 /** Root of the project: function entries in the config are relative to it. */
 const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -41,7 +39,7 @@ export class ApiStack extends Stack {
     const { config, ...stackProps } = props;
     super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
     const namePrefix = `op-lambda-${config.stage}`;
-    const tokenSecret = importTokenSecret(this, config.connect);
+    const tokenSecret = importConnectTokenSecret(this, config.connect);
 
     this.functions = new Map(
       config.functions.map((fn) => [fn.name, this.createFunction(fn, config, tokenSecret, namePrefix)] as const),
@@ -129,24 +127,6 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     integrationError: '$context.integrationErrorMessage',
   }),
 );
-
-/**
- * The Connect token secret. With a complete ARN the grant names exactly that secret; with a name
- * CDK can only address it as `<name>-??????` (Secrets Manager appends a random suffix), which still
- * matches that one secret unless another is named `<name>-` plus six characters.
- */
-function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsmanager.ISecret {
-  if (connect.tokenSecretArn !== undefined) {
-    return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', connect.tokenSecretArn);
-  }
-  if (/-[A-Za-z0-9]{6}$/.test(connect.tokenSecretName)) {
-    throw new Error(
-      `connect.tokenSecretName "${connect.tokenSecretName}" ends like a Secrets Manager suffix (a dash and six characters): ` +
-        'name-based lookups of such secrets fail, set connect.tokenSecretArn to the complete ARN instead',
-    );
-  }
-  return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', connect.tokenSecretName);
-}
 
 function constructId(name: string): string {
   return name

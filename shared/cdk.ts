@@ -1,0 +1,20 @@
+/**
+ * op-lambda/cdk: the CDK constructs that deploy functions using op-lambda (aws-cdk-lib and
+ * constructs are peer dependencies).
+ *
+ *   new SecretsFunction(this, 'Payments', {
+ *     entry: 'src/payments.ts',
+ *     secrets: { STRIPE_KEY: 'op://payments/stripe/credential' },
+ *     connect: { host: 'https://connect.example.com', tokenSecret },
+ *   });
+ */
+export { SecretsFunction } from '../infra/constructs/secrets-function';
+export type { ConnectSettings, SecretsFunctionProps } from '../infra/constructs/secrets-function';
+export { Observability } from '../infra/constructs/observability';
+export type { ObservabilityProps } from '../infra/constructs/observability';
+export { Operations, activityLogGroupName } from '../infra/constructs/operations';
+export type { ActivitySettings, OperationsConfig, OperationsProps, RotationItem, RotationSettings } from '../infra/constructs/operations';
+export { importConnectTokenSecret } from '../infra/constructs/connect-token';
+export type { ConnectConfig } from '../infra/constructs/connect-token';
+export { METRICS_NAMESPACE, SecretMetric } from './audit/metrics';
+export type { SecretMetricName } from './audit/metrics';
