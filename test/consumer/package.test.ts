@@ -42,8 +42,9 @@ let tarballName: string;
 
 /** Runs a command to completion; resolves its stderr then its stdout (so stdout's last line ends it). */
 function run(command: string, args: readonly string[], cwd: string): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' };
-  for (const name of Object.keys(env)) if (name.startsWith('OP_CONNECT_') || name.startsWith('JEST_')) delete env[name];
+  // The user's project sees no Connect settings or jest state of this one.
+  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('OP_CONNECT_') && !name.startsWith('JEST_'));
+  const env: NodeJS.ProcessEnv = { ...Object.fromEntries(inherited), CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' };
   return new Promise((resolve, reject) => {
     execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const output = `${stdout}\n${stderr}`;
