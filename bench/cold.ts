@@ -273,7 +273,6 @@ async function coldStart(scenario: Scenario, rig: ColdRig): Promise<Sample> {
 }
 
 function definitionFor(scenario: Scenario, rig: ColdRig): FunctionDefinition {
-  const layout = layoutFor(scenario.secrets);
   return {
     name: `bench-${scenario.approach.id}`,
     logicalId: 'BenchFunction',
