@@ -11,7 +11,8 @@ module.exports = {
     '^op-lambda$': '<rootDir>/shared/index.ts',
     '^op-lambda/(cdk|testing|powertools)$': '<rootDir>/shared/$1.ts',
   },
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // The ES build of @smithy/signature-v4 (see shared/types/smithy-signature-v4.d.ts) is transformed too.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/|@smithy/signature-v4/dist-es/)'],
   modulePathIgnorePatterns: ['<rootDir>/cdk.out'],
   testTimeout: 30000,
 };

@@ -89,13 +89,15 @@ export interface SecretsFunctionProps {
 }
 
 /** Environment variables the construct owns (and so refuses as secrets or plain variables). */
-const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS'];
+const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
 /** Reserved by the Lambda runtime. */
 const LAMBDA_RESERVED = /^(AWS_(REGION|DEFAULT_REGION|EXECUTION_ENV|ACCESS_KEY|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|LAMBDA_.*)|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|_X_AMZN_TRACE_ID)$/;
 /** Lambda's rule for environment variable names. */
 const VARIABLE_NAME = /^[A-Za-z][A-Za-z0-9_]+$/;
 /** What `axios` resolves to in every bundle (see the module for why). */
 const AXIOS_STUB = join(PACKAGE_ROOT, 'shared', 'secrets', 'connect', 'axios-unused.ts');
+/** Evaluated first in every bundle: maps stack traces through the source map when one is formatted. */
+export const LAZY_SOURCE_MAPS = join(PACKAGE_ROOT, 'shared', 'lazy-source-maps.ts');
 
 export class SecretsFunction extends Construct {
   readonly function: NodejsFunction;
@@ -149,8 +151,11 @@ export class SecretsFunction extends Construct {
         forceDockerBundling: false,
         format: OutputFormat.CJS,
         minify: true,
+        // A linked map, read only when a stack trace is formatted (see LAZY_SOURCE_MAPS), not at
+        // every cold start as --enable-source-maps would.
         sourceMap: true,
         sourcesContent: false,
+        inject: [LAZY_SOURCE_MAPS],
         keepNames: true,
         // Bundle everything, the AWS SDK included: the asset is self-contained, pins its
         // dependencies, and runs unchanged in the local emulator.
@@ -162,7 +167,6 @@ export class SecretsFunction extends Construct {
         esbuildArgs: { '--alias:axios': AXIOS_STUB },
       },
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         OP_CONNECT_HOST: props.connect.host,
