@@ -5,6 +5,8 @@
  *
  * Secrets are 1Password references built from the stage's vault, so one handler serves every stage
  * and moving a function to another vault is a one-line change here.
+ *
+ * @module infra/config
  */
 import { Duration } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -117,7 +119,7 @@ export interface StageConfig {
   readonly account?: string;
   /** @default - CDK_DEFAULT_REGION, else an environment-agnostic stack */
   readonly region?: string;
-  /** The 1Password vault every reference of this stage points into. */
+  /** The 1Password vault every reference and rotation item of this stage points into (see `defineStage`). */
   readonly vault: string;
   readonly connect: ConnectConfig;
   /** Retention of the API access logs. */
@@ -196,8 +198,28 @@ export function functionTable({ vault, paymentsApiUrl }: FunctionTableSettings):
   ];
 }
 
+/**
+ * What a stage states once; its function table and rotation items follow from `vault` (and the
+ * payments URL), so every reference of the stage points into that vault.
+ */
+export interface StageSettings extends Omit<StageConfig, 'functions' | 'rotation'> {
+  /** The payments provider the payments function forwards to. */
+  readonly paymentsApiUrl: string;
+  /** Rotation schedule and write token; the items rotated are the vault's webhook items. */
+  readonly rotation: Omit<RotationSettings, 'items'>;
+}
+
+/** A stage's configuration from its settings: functions and rotation items in the stage's vault. */
+export function defineStage({ paymentsApiUrl, rotation, ...settings }: StageSettings): StageConfig {
+  return {
+    ...settings,
+    functions: functionTable({ vault: settings.vault, paymentsApiUrl }),
+    rotation: { ...rotation, items: webhookRotationItems(settings.vault) },
+  };
+}
+
 const STAGES: Readonly<Record<StageName, StageConfig>> = {
-  staging: {
+  staging: defineStage({
     stage: 'staging',
     vault: 'op-lambda-staging',
     connect: {
@@ -212,15 +234,11 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     auditLogRetention: RetentionDays.ONE_YEAR,
     throttle: { rateLimit: 50, burstLimit: 100 },
     terminationProtection: false,
-    functions: functionTable({ vault: 'op-lambda-staging', paymentsApiUrl: 'https://sandbox.payments.example.com' }),
-    rotation: {
-      schedule: 'rate(7 days)',
-      items: webhookRotationItems('op-lambda-staging'),
-      writeTokenSecretName: 'op-lambda/staging/connect-write-token',
-    },
+    paymentsApiUrl: 'https://sandbox.payments.example.com',
+    rotation: { schedule: 'rate(7 days)', writeTokenSecretName: 'op-lambda/staging/connect-write-token' },
     activity: { schedule: 'rate(5 minutes)', logRetention: RetentionDays.ONE_YEAR },
-  },
-  prod: {
+  }),
+  prod: defineStage({
     stage: 'prod',
     vault: 'op-lambda-prod',
     connect: {
@@ -237,14 +255,10 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
     auditLogRetention: RetentionDays.ONE_YEAR,
     throttle: { rateLimit: 500, burstLimit: 1000 },
     terminationProtection: true,
-    functions: functionTable({ vault: 'op-lambda-prod', paymentsApiUrl: 'https://api.payments.example.com' }),
-    rotation: {
-      schedule: 'rate(30 days)',
-      items: webhookRotationItems('op-lambda-prod'),
-      writeTokenSecretName: 'op-lambda/prod/connect-write-token',
-    },
+    paymentsApiUrl: 'https://api.payments.example.com',
+    rotation: { schedule: 'rate(30 days)', writeTokenSecretName: 'op-lambda/prod/connect-write-token' },
     activity: { schedule: 'rate(5 minutes)', logRetention: RetentionDays.TWO_YEARS },
-  },
+  }),
 };
 
 export function isStageName(value: unknown): value is StageName {

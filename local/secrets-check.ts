@@ -1,8 +1,9 @@
 /**
  * `npm run secrets:check -- --stage staging [--compare prod]`
  *
- * From a laptop or CI, against OP_CONNECT_HOST with OP_CONNECT_TOKEN (or OP_CONNECT_TOKEN_<STAGE>
- * for a stage-scoped token): every secret reference the stage's functions declare must resolve;
+ * From a laptop or CI, each stage against its own Connect server: OP_CONNECT_HOST_<STAGE> with
+ * OP_CONNECT_TOKEN_<STAGE>, each falling back to OP_CONNECT_HOST and OP_CONNECT_TOKEN (one server
+ * serving both stages' vaults, the local one say). Every secret reference the stage's functions declare must resolve;
  * with --compare, the two stages must declare the same secret names per function, and the items
  * those secrets point at must carry the same field labels and types. Prints tables of references
  * and findings, never a value. Exit status: 0 clean, 1 unresolved reference or drift, 2 usage.
@@ -18,8 +19,9 @@ import { compareDeclarations, compareItems, shapeOf, type DriftFinding, type Ite
 import { buildManifest } from '../shared/ops/manifest';
 
 export interface ConnectAccess {
-  host: string;
   allowHttp: boolean;
+  /** The Connect server holding a stage's vault. */
+  hostFor(stage: string): string;
   /** The token for a stage. */
   tokenFor(stage: string): string;
 }
@@ -46,7 +48,7 @@ export async function runSecretsCheck(
 ): Promise<SecretsCheckReport> {
   const checked = await Promise.all(
     stages.map(async ({ stage, manifest }) => {
-      const resolver = new ConnectSource({ host: access.host, allowHttp: access.allowHttp, token: access.tokenFor(stage) });
+      const resolver = new ConnectSource({ host: access.hostFor(stage), allowHttp: access.allowHttp, token: access.tokenFor(stage) });
       return { stage, checks: await checkReferences(resolver, manifest, deadline) };
     }),
   );
@@ -67,7 +69,7 @@ function connectShapes(access: ConnectAccess, deadline: number): ShapeSource {
       const key = `${stage}\0${vault}\0${item}`.toLowerCase();
       let shape = cache.get(key);
       if (!shape) {
-        const client = new OpsConnectClient({ host: access.host, allowHttp: access.allowHttp, token: access.tokenFor(stage) });
+        const client = new OpsConnectClient({ host: access.hostFor(stage), allowHttp: access.allowHttp, token: access.tokenFor(stage) });
         shape = client
           .locate(vault, item, deadline)
           .then((address) => client.getItem(address, deadline))
@@ -122,16 +124,18 @@ export async function main(argv: readonly string[], env: Record<string, string |
     io.err(`${(error as Error).message}\nusage: npm run secrets:check -- --stage <${STAGE_NAMES.join('|')}> [--compare <stage>]`);
     return 2;
   }
-  const host = env['OP_CONNECT_HOST'];
-  const missingToken = [stage, ...(compare ? [compare] : [])].find((name) => !tokenFromEnv(env, name));
-  if (!host || missingToken) {
-    io.err(!host ? 'OP_CONNECT_HOST is not set' : `no Connect token for ${missingToken}: set OP_CONNECT_TOKEN (or OP_CONNECT_TOKEN_${missingToken!.toUpperCase()})`);
+  const named = [stage, ...(compare ? [compare] : [])];
+  const missingHost = named.find((name) => !perStage(env, 'OP_CONNECT_HOST', name));
+  const missingToken = named.find((name) => !perStage(env, 'OP_CONNECT_TOKEN', name));
+  if (missingHost || missingToken) {
+    const [variable, name] = missingHost ? ['OP_CONNECT_HOST', missingHost] : ['OP_CONNECT_TOKEN', missingToken!];
+    io.err(`no Connect ${missingHost ? 'host' : 'token'} for ${name}: set ${variable}_${name.toUpperCase()} (or ${variable} for every stage)`);
     return 2;
   }
   const access: ConnectAccess = {
-    host,
     allowHttp: /^(true|1)$/i.test(env['OP_CONNECT_ALLOW_HTTP']?.trim() ?? ''),
-    tokenFor: (name) => tokenFromEnv(env, name)!,
+    hostFor: (name) => perStage(env, 'OP_CONNECT_HOST', name)!,
+    tokenFor: (name) => perStage(env, 'OP_CONNECT_TOKEN', name)!,
   };
   const stages = [stage, ...(compare ? [compare] : [])].map((name) => ({ stage: name, manifest: buildManifest(stageConfig(name).functions) }));
   try {
@@ -146,8 +150,9 @@ export async function main(argv: readonly string[], env: Record<string, string |
   }
 }
 
-function tokenFromEnv(env: Record<string, string | undefined>, stage: string): string | undefined {
-  return env[`OP_CONNECT_TOKEN_${stage.toUpperCase()}`] || env['OP_CONNECT_TOKEN'] || undefined;
+/** `<variable>_<STAGE>`, else `<variable>` shared by every stage. */
+function perStage(env: Record<string, string | undefined>, variable: string, stage: string): string | undefined {
+  return env[`${variable}_${stage.toUpperCase()}`] || env[variable] || undefined;
 }
 
 function parseCliArgs(argv: readonly string[]): { stage: StageName; compare?: StageName } {

@@ -7,6 +7,8 @@
  *     secrets: { STRIPE_KEY: 'op://payments/stripe/credential' },
  *     connect: { host: 'https://connect.example.com', tokenSecret },
  *   });
+ *
+ * @module op-lambda/cdk
  */
 export { SecretsFunction } from '../infra/constructs/secrets-function';
 export type { ConnectSettings, SecretsFunctionProps } from '../infra/constructs/secrets-function';

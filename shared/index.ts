@@ -8,6 +8,8 @@
  *
  *   const store = createSecretStore({ secrets: { STRIPE_KEY: 'op://payments/stripe/credential' } });
  *   export const handler = async (event) => pay((await store.get()).STRIPE_KEY);
+ *
+ * @module op-lambda
  */
 export { opSecrets } from './secrets/middleware';
 export type { OpSecretsMiddleware, OpSecretsOptions, SecretsContext } from './secrets/middleware';
@@ -15,6 +17,7 @@ export { createSecretStore } from './secrets/store/secret-store';
 export type { FetchedValues, ReadOptions, SecretStatus, SecretStore, SecretStoreOptions } from './secrets/store/secret-store';
 export type { SecretStoreListener } from './secrets/store/listener';
 export type { RefreshedSecrets, SecretDeclarations, SecretName, SecretSpec, SecretValues } from './secrets/store/declarations';
+export { RUNTIME_ENV } from './secrets/environment';
 export type { Environment } from './secrets/environment';
 export type { Clock } from './secrets/deadline';
 export type { FetchReport, ResolveOptions, SecretSource, SourcedSecret, SourceOutcome } from './secrets/source';

@@ -5,6 +5,8 @@
  *
  *   const provider = new OnePasswordProvider();
  *   const key = await provider.get('op://payments/stripe/credential', { maxAge: 300 });
+ *
+ * @module op-lambda/powertools
  */
 import { BaseProvider } from '@aws-lambda-powertools/parameters/base';
 import type { GetOptionsInterface } from '@aws-lambda-powertools/parameters/base/types';

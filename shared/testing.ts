@@ -8,6 +8,8 @@
  *   connect.addFault({ path: /^\/v1\/vaults$/, times: 1, spec: { kind: 'status', status: 503 } });
  *   connect.countRequests({ method: 'GET' });
  *   await connect.close();
+ *
+ * @module op-lambda/testing
  */
 export { currentTotp, demoSeed, startConnectServer } from '../local/connect/server';
 export type {

@@ -1,9 +1,10 @@
 /**
  * Scheduled forwarding of 1Password Connect's API activity log (EventBridge): every new entry is
- * written once, as one JSON line, to stdout, which Lambda delivers to this function's own log
+ * written at most once, as one JSON line, to stdout, which Lambda delivers to this function's own log
  * group (`/op-lambda/<stage>/1password-activity`, kept at least a year). No CloudWatch API call
  * is made. The cursor lives in the DynamoDB table OP_ACTIVITY_TABLE; see
- * shared/ops/activity-forwarder.ts for why overlapping runs neither repeat nor skip an entry.
+ * shared/ops/activity-forwarder.ts for why overlapping runs never repeat an entry, and when one
+ * can be lost (a crash between claim and write; a Connect restart).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';

@@ -161,7 +161,7 @@ export class SecretsFunction extends Construct {
         // dependencies, and runs unchanged in the local emulator.
         externalModules: [],
         // @1password/connect requires axios at load but uses it only without an httpClient, and the
-        // resolver always passes its node:http transport: a stub keeps ~260 KB of dead code (and its
+        // resolver always passes its node:http transport: a stub keeps 261 KiB of dead code (and its
         // require time) out of every cold start. Applies to the whole bundle: a handler that uses
         // axios itself gets the stub's error instead.
         esbuildArgs: { '--alias:axios': AXIOS_STUB },

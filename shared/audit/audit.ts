@@ -14,6 +14,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { RUNTIME_ENV } from '../secrets/environment';
 import type { ConnectError } from '../secrets/errors';
 import type { FetchReport } from '../secrets/source';
 import type { SecretStoreListener } from '../secrets/store/listener';
@@ -203,5 +204,5 @@ function jsonOrNull(value: string | undefined): string {
 }
 
 function defaultServiceName(): string {
-  return process.env['POWERTOOLS_SERVICE_NAME'] || process.env['AWS_LAMBDA_FUNCTION_NAME'] || 'op-lambda';
+  return process.env[RUNTIME_ENV.POWERTOOLS_SERVICE_NAME] || process.env['AWS_LAMBDA_FUNCTION_NAME'] || 'op-lambda';
 }

@@ -1,6 +1,6 @@
 /**
  * Forwards 1Password Connect's API activity log (`GET /v1/activity`, oldest first, paged with
- * limit/offset) to a sink, each entry exactly once across overlapping runs.
+ * limit/offset) to a sink, each entry at most once across overlapping runs.
  *
  * A run reads the cursor, fetches the page after it, claims that page by moving the cursor with a
  * conditional write, and only then emits it. A run that loses the claim emits nothing and
@@ -9,7 +9,8 @@
  *
  * Connect keeps its activity log in memory: after a restart the log starts again from nothing.
  * The cursor remembers the requestId of the last entry it claimed; when the entry at that offset
- * is no longer the same one, the log was restarted, and forwarding resumes from its start.
+ * is no longer the same one, the log was restarted, and forwarding resumes from its start;
+ * entries served before the restart that were not forwarded yet are gone with it.
  */
 import type { ActivityCursor, CursorStore } from './activity-cursor';
 

@@ -17,7 +17,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { Sha256 } from '@smithy/core/checksum';
 // The ES build: it tree-shakes to a seventh of the CommonJS build (see shared/types/smithy-signature-v4.d.ts).
 import { SignatureV4 } from '@smithy/signature-v4/dist-es/index.js';
-import type { Environment } from '../environment';
+import { RUNTIME_ENV, type Environment } from '../environment';
 
 export interface GetSecretValueOptions {
   /** @default process.env */
@@ -48,7 +48,7 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** The secret's current value: SecretString, else SecretBinary decoded as UTF-8, else ''. */
 export async function getSecretValue(secretId: string, options: GetSecretValueOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
-  const region = env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
+  const region = env[RUNTIME_ENV.AWS_REGION] ?? env['AWS_DEFAULT_REGION'];
   if (!region) throw new SecretsManagerServiceError('ConfigurationError', 400, 'no region: set AWS_REGION');
   const endpoint = new URL(endpointFor(region, env));
   const body = JSON.stringify({ SecretId: secretId });
@@ -73,7 +73,7 @@ export async function getSecretValue(secretId: string, options: GetSecretValueOp
 
 /** The endpoint the SDK would call: AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL, else the regional one. */
 export function endpointFor(region: string, env: Environment): string {
-  const configured = env['AWS_ENDPOINT_URL_SECRETS_MANAGER'] ?? env['AWS_ENDPOINT_URL'];
+  const configured = env[RUNTIME_ENV.AWS_ENDPOINT_URL_SECRETS_MANAGER] ?? env['AWS_ENDPOINT_URL'];
   if (configured) return configured;
   const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `https://${SERVICE}.${region}.${domain}`;

@@ -4,7 +4,7 @@
  * explicitly allowed. A module of its own so that callers which never use the Connect SDK (the
  * operations client, the payments function) share the rule without bundling the SDK.
  */
-import type { Environment } from '../environment';
+import { RUNTIME_ENV, type Environment } from '../environment';
 import { ConnectError } from '../errors';
 
 export interface ConnectLocation {
@@ -14,7 +14,7 @@ export interface ConnectLocation {
 
 /** OP_CONNECT_HOST, with plain http allowed only when OP_CONNECT_ALLOW_HTTP is "true" (or "1"). */
 export function connectLocation(env: Environment): ConnectLocation {
-  return { host: env['OP_CONNECT_HOST'] ?? '', allowHttp: /^(true|1)$/i.test(env['OP_CONNECT_ALLOW_HTTP']?.trim() ?? '') };
+  return { host: env[RUNTIME_ENV.OP_CONNECT_HOST] ?? '', allowHttp: /^(true|1)$/i.test(env[RUNTIME_ENV.OP_CONNECT_ALLOW_HTTP]?.trim() ?? '') };
 }
 
 /** 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine. */

@@ -8,7 +8,7 @@
  * Manager (network, throttling, 5xx, timeout) is a retryable failure; a missing or unreadable
  * secret, or one that holds no token, is permanent.
  */
-import type { Environment } from '../environment';
+import { RUNTIME_ENV, type Environment } from '../environment';
 import { ConnectError } from '../errors';
 
 export interface ConnectTokenSource {
@@ -35,8 +35,8 @@ export interface ConnectTokenOptions {
 
 export type SecretReader = (secretId: string, signal: AbortSignal) => Promise<string>;
 
-export const TOKEN_ENV = 'OP_CONNECT_TOKEN';
-export const TOKEN_SECRET_ARN_ENV = 'OP_CONNECT_TOKEN_SECRET_ARN';
+export const TOKEN_ENV = RUNTIME_ENV.OP_CONNECT_TOKEN;
+export const TOKEN_SECRET_ARN_ENV = RUNTIME_ENV.OP_CONNECT_TOKEN_SECRET_ARN;
 
 /**
  * Where this container gets its Connect token. Throws ConnectError `TOKEN_UNAVAILABLE` when the

@@ -33,13 +33,15 @@ export interface SecretStoreOptions<S extends SecretDeclarations = SecretDeclara
   /**
    * Secrets declared in code: `{ NAME: 'op://vault/item/field' }`, or
    * `{ NAME: { reference?, required? } }` where a missing reference is read from the environment
-   * variable NAME.
+   * variable NAME. Whenever the environment variable NAME holds an `op://` reference, that
+   * reference wins over the one in code, whatever `fromEnv` says: one bundle, a reference per stage.
    * @default {}
    */
   readonly secrets?: S;
   /**
    * Also declare every environment variable whose value starts with `op://` (the `op run`
-   * convention). For a name declared both ways the environment's reference wins.
+   * convention). With `false`, only names declared in `secrets` are read (still from the
+   * environment first, see `secrets`).
    * @default true
    */
   readonly fromEnv?: boolean;

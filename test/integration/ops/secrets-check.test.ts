@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 function accessTo(server: LocalConnect): ConnectAccess {
-  return { host: server.url, allowHttp: false, tokenFor: () => server.tokens['dev-read']! };
+  return { allowHttp: false, hostFor: () => server.url, tokenFor: () => server.tokens['dev-read']! };
 }
 
 describe('secrets:check', () => {
@@ -82,13 +82,40 @@ describe('secrets:check', () => {
     expect(report.ok).toBe(false);
   });
 
+  it('reads each stage through its own Connect server (OP_CONNECT_HOST_<STAGE>, OP_CONNECT_TOKEN_<STAGE>)', async () => {
+    const onlyVault = (name: string): ConnectSeed => {
+      const seed = demoSeed();
+      const vaults = seed.vaults.filter((vault) => vault.name === name);
+      const tokens = seed.tokens.filter((token) => token.vaults.every((ref) => ref === '*' || vaults.some((vault) => vault.name === ref || vault.id === ref)));
+      return { ...seed, vaults, tokens };
+    };
+    const staging = await startConnectServer({ port: 0, seed: onlyVault('op-lambda-staging') });
+    const prod = await startConnectServer({ port: 0, seed: onlyVault('op-lambda-prod') });
+    try {
+      const out: string[] = [];
+      const io = { out: (text: string) => out.push(text), err: (text: string) => out.push(text) };
+      const env = {
+        OP_CONNECT_HOST_STAGING: staging.url,
+        OP_CONNECT_TOKEN_STAGING: staging.tokens['dev-read']!,
+        OP_CONNECT_HOST_PROD: prod.url,
+        OP_CONNECT_TOKEN_PROD: prod.tokens['dev-read']!,
+      };
+      expect(await main(['--stage', 'staging', '--compare', 'prod'], env, io)).toBe(0);
+      expect(out.join('\n')).toContain('OK: 12 references resolved, no drift');
+      // One shared host for both would not find prod's vault on staging's server.
+      expect(await main(['--stage', 'staging', '--compare', 'prod'], { ...env, OP_CONNECT_HOST_PROD: '', OP_CONNECT_HOST: staging.url, OP_CONNECT_TOKEN_PROD: staging.tokens['dev-read']! }, io)).toBe(1);
+    } finally {
+      await Promise.all([staging.close(), prod.close()]);
+    }
+  });
+
   it('refuses to run without a stage or a Connect host', async () => {
     const errors: string[] = [];
     const io = { out: () => undefined, err: (text: string) => errors.push(text) };
     expect(await main([], {}, io)).toBe(2);
     expect(await main(['--stage', 'staging'], { OP_CONNECT_TOKEN: 't' }, io)).toBe(2);
     expect(await main(['--stage', 'staging', '--compare', 'staging'], {}, io)).toBe(2);
-    expect(errors.join('\n')).toMatch(/--stage must be one of staging, prod[\s\S]*OP_CONNECT_HOST is not set[\s\S]*--compare must name another stage/);
+    expect(errors.join('\n')).toMatch(/--stage must be one of staging, prod[\s\S]*no Connect host for staging: set OP_CONNECT_HOST_STAGING \(or OP_CONNECT_HOST for every stage\)[\s\S]*--compare must name another stage/);
   });
 });
 

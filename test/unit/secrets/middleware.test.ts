@@ -62,6 +62,12 @@ describe('declarations', () => {
     expect(Object.keys(middleware.status())).toEqual(['STRIPE_KEY']);
   });
 
+  it('lets the environment reference win for a name declared in code, even when fromEnv is false', async () => {
+    const middleware = secretsFor({ env: { STRIPE_KEY: PREVIOUS }, fromEnv: false, secrets: { STRIPE_KEY: STRIPE } });
+    const handler = handlerWith(middleware, async (_event, context) => context.secrets['STRIPE_KEY']);
+    await expect(invoke(handler)).resolves.toBe('sk_live_canary_previous');
+  });
+
   it('reads an omitted reference from the environment, and drops an optional secret with none', async () => {
     const middleware = secretsFor({
       env: { WEBHOOK_SECRET: GITHUB },
