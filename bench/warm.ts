@@ -4,7 +4,7 @@
  * `getSecret`. The Secrets Manager client is answered in process (aws-sdk-client-mock), opSecrets'
  * resolver likewise; every cache is filled before measuring, so each figure is the warm path alone.
  *
- * Budget (DESIGN section 7): opSecrets adds no more per invoke than either alternative, and
+ * Budget (BENCHMARKS.md, "Budgets"): opSecrets adds no more per invoke than either alternative, and
  * stays within 10% of the bare handler.
  *
  * opSecrets is measured four ways, to tell its parts apart: reading the 10 secrets (one
