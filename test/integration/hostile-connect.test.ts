@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConnectSource, type ConnectSourceOptions } from '../../shared/secrets/connect/connect-source';
+import { ConnectRestClient } from '../../shared/secrets/connect/rest-client';
 import type { ConnectOutcome } from '../../shared/secrets/connect/resolution';
 import type { ConnectError } from '../../shared/secrets/errors';
 import type { FetchReport } from '../../shared/secrets/source';
@@ -145,6 +146,13 @@ describe('ids from Connect must be 1Password ids before they go into a path', ()
     });
     expect(paths()).toEqual(['/v1/vaults', itemList]);
     expectNothingLeaked(outcome);
+  });
+
+  it('the REST client of the operations functions refuses a listed id that is not a 1Password id too', async () => {
+    connect.addFault({ method: 'GET', path: '/v1/vaults', spec: { kind: 'tamper', edit: rewriteListed('name', 'Payments', { id: '..' }) } });
+    const client = new ConnectRestClient({ host: connect.url, token: connect.tokens['reader']! });
+    await expect(client.vaultId('Payments', Date.now() + 5_000)).rejects.toMatchObject({ code: 'INVALID_RESPONSE', retryable: false });
+    expect(paths()).toEqual(['/v1/vaults']);
   });
 
   it('an item body naming another id, or another vault, is refused: its values are not taken', async () => {
