@@ -100,9 +100,9 @@ export class ConnectSource implements SecretSource {
    * its token from OP_CONNECT_TOKEN or the Secrets Manager secret OP_CONNECT_TOKEN_SECRET_ARN.
    * Throws ConnectError TOKEN_UNAVAILABLE when the environment names no token at all.
    */
-  static fromEnv(env: Environment, options: Omit<ConnectSourceOptions, 'host' | 'allowHttp' | 'token'> & Pick<ConnectTokenOptions, 'secretsManager'> = {}): ConnectSource {
-    const { secretsManager, ...sourceOptions } = options;
-    return new ConnectSource({ ...sourceOptions, ...connectLocation(env), token: connectTokenSource({ env, secretsManager }) });
+  static fromEnv(env: Environment, options: Omit<ConnectSourceOptions, 'host' | 'allowHttp' | 'token'> & Pick<ConnectTokenOptions, 'readSecret'> = {}): ConnectSource {
+    const { readSecret, ...sourceOptions } = options;
+    return new ConnectSource({ ...sourceOptions, ...connectLocation(env), token: connectTokenSource({ env, readSecret }) });
   }
 
   async resolve(references: readonly SecretReference[], options: ResolveOptions): Promise<ConnectOutcome> {
