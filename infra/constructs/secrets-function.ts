@@ -29,7 +29,8 @@ export type SecretsMetricName =
   | 'SecretFetchLatency'
   | 'SecretCacheHit'
   | 'SecretStaleServed'
-  | 'SecretFailure';
+  | 'SecretFailure'
+  | 'SecretChanged';
 
 /** Where and how the function reaches 1Password Connect. */
 export interface ConnectSettings {
@@ -56,6 +57,12 @@ export interface SecretsFunctionProps {
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * How often a warm container asks 1Password whether its secrets changed (one request when
+   * nothing did): a rotated or revoked secret is out of use within this interval. At least 1 s.
+   * @default Duration.minutes(1)
+   */
+  readonly revalidateInterval?: Duration;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /** @default 512 */
@@ -96,7 +103,10 @@ export interface SecretsFunctionProps {
 }
 
 /** Environment variables the construct owns (and so refuses as secrets or plain variables). */
-const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS'];
+const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS', 'OP_REVALIDATE_MS'];
+/** The runtime reads its revalidation interval from this variable (shared/secrets/store/revalidation.ts). */
+const REVALIDATE_VARIABLE = 'OP_REVALIDATE_MS';
+const DEFAULT_REVALIDATE_INTERVAL = Duration.minutes(1);
 /** Reserved by the Lambda runtime. */
 const LAMBDA_RESERVED = /^(AWS_(REGION|DEFAULT_REGION|EXECUTION_ENV|ACCESS_KEY|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|LAMBDA_.*)|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|_X_AMZN_TRACE_ID)$/;
 /** Lambda's rule for environment variable names. */
@@ -121,6 +131,7 @@ export class SecretsFunction extends Construct {
     this.checkConnectHost(props.connect.host);
     // Validate every declaration before bundling, so a mistake fails fast and names itself.
     const declared = this.declareAll(props);
+    const revalidateMs = this.revalidateMs(props.revalidateInterval ?? DEFAULT_REVALIDATE_INTERVAL);
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -174,6 +185,7 @@ export class SecretsFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         OP_CONNECT_HOST: props.connect.host,
         OP_CONNECT_TOKEN_SECRET_ARN: props.connect.tokenSecret.secretArn,
+        [REVALIDATE_VARIABLE]: String(revalidateMs),
         ...declared,
       },
     });
@@ -243,6 +255,11 @@ export class SecretsFunction extends Construct {
     return this.metric('SecretCacheHit', props);
   }
 
+  /** Secrets whose value changed in a warm container (rotation or revocation picked up). @default sum over 5 minutes */
+  metricSecretChanged(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('SecretChanged', props);
+  }
+
   /** Connect fetch latency in milliseconds. @default p50 over 5 minutes */
   metricSecretFetchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('SecretFetchLatency', { statistic: cloudwatch.Stats.p(50), ...props });
@@ -266,6 +283,13 @@ export class SecretsFunction extends Construct {
     if (isReference(value)) return this.declareSecret(name, value);
     this.checkVariableName(name, 'environment variable');
     this.plainVariables.add(name);
+  }
+
+  private revalidateMs(interval: Duration): number {
+    if (interval.isUnresolved()) this.fail('revalidateInterval must be known at synth time, not a token');
+    const ms = interval.toMilliseconds();
+    if (!Number.isInteger(ms) || ms < 1000) this.fail(`revalidateInterval must be at least 1 second (got ${interval.toHumanString()})`);
+    return ms;
   }
 
   private checkConnectHost(host: string): void {

@@ -42,7 +42,10 @@ afterEach(async () => {
   await connect.close();
 });
 
-function storeOf(listener: SecretStoreListener = {}): SecretStore {
+const SECRETS = { CURRENT: 'op://app/webhook/current', PREVIOUS: 'op://app/webhook/previous', DATABASE_URL: 'op://data/database/url' } as const;
+type RevalidatedStore = SecretStore<typeof SECRETS>;
+
+function storeOf(listener: SecretStoreListener = {}): RevalidatedStore {
   const source = new ConnectSource({ host: connect.url, token: connect.tokens['reader']!, clock, backoffBaseMs: 1 });
   return createSecretStore({
     env: {},
@@ -50,7 +53,7 @@ function storeOf(listener: SecretStoreListener = {}): SecretStore {
     clock,
     listener,
     revalidateMs: INTERVAL,
-    secrets: { CURRENT: 'op://app/webhook/current', PREVIOUS: 'op://app/webhook/previous', DATABASE_URL: 'op://data/database/url' },
+    secrets: SECRETS,
   });
 }
 
@@ -64,7 +67,7 @@ function counts(): { vaultList: number; itemList: number; itemGet: number; total
 }
 
 /** A store past its cold start and its first check (which lists each vault's items once to learn their versions). */
-async function settledStore(listener?: SecretStoreListener): Promise<SecretStore> {
+async function settledStore(listener?: SecretStoreListener): Promise<RevalidatedStore> {
   const store = storeOf(listener);
   await store.get();
   offset += INTERVAL;
