@@ -6,9 +6,9 @@
  * `revalidateMs` ago (plus one round trip). No timers: a check runs inside the invocation that
  * finds it due, bounded by that invocation's deadline, so nothing is left in flight at freeze.
  *
- * A check that fails keeps the values in service (up to `maxStaleMs` past their last
+ * A check that fails transiently keeps the values in service (up to `maxStaleMs` past their last
  * confirmation, see ./freshness.ts), reports them stale, and is tried again after the failure
- * backoff. A forced check (a signature miss, a downstream 401: `refresh()`) makes one attempt
+ * backoff; one that fails for good (the token refused) drops them, as a failed fetch would. A forced check (a signature miss, a downstream 401: `refresh()`) makes one attempt
  * and respects a transient failure's hold, so an outage plus a flood of misses costs at most one
  * request per hold.
  */
@@ -143,7 +143,7 @@ export class Revalidation {
     this.failure = this.options.backoff.next(this.failure, error, now);
     // An interval check waits out the growing backoff; a forced one only the transient hold.
     this.nextCheckAt = this.failure.backoffUntil;
-    this.options.cache.reportStale(error);
+    this.options.cache.checkFailed(error);
     return { ok: false, error, retryAfterMs: Math.max(0, this.failure.transientRetryAt - now) };
   }
 }

@@ -204,7 +204,9 @@ export class SecretCache {
   /** A version check found these items unchanged as of `at`: their values count as fetched then. */
   confirm(items: readonly HeldItem[], at: number): void {
     for (const entry of this.entries.values()) {
-      if (items.some((item) => isAt(entry, item))) entry.verifiedAt = Math.max(entry.verifiedAt, at);
+      if (!items.some((item) => isAt(entry, item))) continue;
+      entry.verifiedAt = Math.max(entry.verifiedAt, at);
+      entry.failure = undefined;
     }
   }
 
@@ -217,13 +219,17 @@ export class SecretCache {
     return this.refreshAll(inItems.map((entry) => entry.reference), deadline, [], noticedBy);
   }
 
-  /** A version check failed: every value still served is served stale. */
-  reportStale(error: ConnectError): void {
+  /**
+   * A version check failed: a failure of every held value, as a failed fetch of it would be. A
+   * transient one keeps the values in service (reported stale); a permanent one (the token
+   * refused, say) drops them, since revocation wins.
+   */
+  checkFailed(error: ConnectError): void {
     const now = this.clock();
     for (const entry of this.entries.values()) {
-      if (!entry.location || !this.freshness.isUsable(entry, now)) continue;
-      this.notify(() => this.listener.stale?.(entry.reference, { ageMs: now - entry.fetchedAt, error }));
+      if (entry.location && this.freshness.isUsable(entry, now)) this.recordFailure(entry, error.forReference(entry.reference.raw), now);
     }
+    this.version++;
   }
 
   /** The vault of a held reference, if known. */

@@ -156,6 +156,16 @@ describe('revalidation by version', () => {
     expect(source.checks).toHaveLength(2);
   });
 
+  it('drops the held values when a check is refused for good (the token revoked), as a failed fetch would', async () => {
+    const failed = jest.fn();
+    const store = storeOf({ listener: { failed } });
+    await store.get();
+    source.checkFailure = new ConnectError('UNAUTHORIZED', 'token rejected', { status: 401 });
+    now += INTERVAL;
+    await expect(store.get('CURRENT')).rejects.toBeInstanceOf(SecretsUnavailableError);
+    expect(failed).toHaveBeenCalledWith(['CURRENT'], STRIPE_CURRENT, expect.objectContaining({ servingStale: false, error: expect.objectContaining({ code: 'UNAUTHORIZED' }) }));
+  });
+
   it('stops serving a value maxStaleMs past the check that should have confirmed it', async () => {
     const store = storeOf({ maxStaleMs: 30_000 });
     await store.get();
