@@ -9,9 +9,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from '../functions/webhooks/sources';
-import { formatReference } from '../shared/secrets/reference';
-import type { ActivitySettings, RotationItem, RotationSettings } from './constructs/operations';
+import { formatReference, signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from 'op-lambda';
+import type { ActivitySettings, ConnectTokenConfig, RotationItem, RotationSettings } from 'op-lambda/cdk';
 
 export const STAGE_NAMES = ['staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -91,7 +90,7 @@ export interface ConnectServerConfig {
   readonly logRetention?: RetentionDays;
 }
 
-export interface ConnectConfig {
+export interface ConnectConfig extends ConnectTokenConfig {
   /**
    * URL of an existing 1Password Connect server the functions call; must be https. Exactly one of
    * `host` and `server`.
@@ -103,15 +102,6 @@ export interface ConnectConfig {
    * @default - none: `host` names an existing server
    */
   readonly server?: ConnectServerConfig;
-  /** Name of the Secrets Manager secret holding the Connect token (a read-only token scoped to the vault). */
-  readonly tokenSecretName: string;
-  /**
-   * Complete ARN of that secret (with its 6-character suffix). When set, IAM grants name exactly
-   * this ARN; without it the secret is imported by name and IAM grants `<name>-??????`, which is
-   * how a secret known only by name is addressed in a policy.
-   * @default - imported by `tokenSecretName`
-   */
-  readonly tokenSecretArn?: string;
 }
 
 export interface ThrottleConfig {

@@ -39,4 +39,32 @@ export { SecretAudit } from './audit/audit';
 export type { AuditLogger, AuditMetrics, SecretAuditOptions } from './audit/audit';
 export { principalOf, routeOf } from './audit/principal';
 export type { Principal } from './audit/principal';
-export { METRICS_NAMESPACE, SecretMetric } from './audit/metrics';
+export { METRICS_NAMESPACE, SERVICE_DIMENSION, SecretMetric } from './audit/metrics';
+export type { SecretMetricName } from './audit/metrics';
+export { functionLogger } from './audit/function-logger';
+export { connectLocation, isSecureUrl } from './secrets/connect/server-url';
+export type { ConnectLocation } from './secrets/connect/server-url';
+export { WEBHOOK_SOURCES, isWebhookSource, signingSecretNames } from './webhooks/sources';
+export type { SigningSecretNames, WebhookSource } from './webhooks/sources';
+export {
+  ACTIVITY_PAGE_SIZE_ENV,
+  ACTIVITY_TABLE_ENV,
+  CURSOR_TABLE_KEY,
+  ROTATION_MIN_AGE_ENV,
+  ROTATION_TARGETS_ENV,
+  WRITE_TOKEN_SECRET_ARN_ENV,
+} from './ops/contract';
+export type { OpsMetricName } from './ops/contract';
+export { MANIFEST_ENV, ManifestError, buildManifest, parseManifest } from './ops/manifest';
+export type { FunctionSecrets, SecretsManifest } from './ops/manifest';
+export { DynamoCursorStore } from './ops/activity-cursor';
+export { DEFAULT_PAGE_SIZE as DEFAULT_ACTIVITY_PAGE_SIZE, forwardActivity, formatActivityLine } from './ops/activity-forwarder';
+export type { ForwardResult as ActivityForwardResult } from './ops/activity-forwarder';
+export { OpsConnectClient } from './ops/ops-client';
+export { invocationDeadline, writeTokenEnvironment } from './ops/invocation';
+export { powertoolsTelemetry } from './ops/telemetry';
+export type { OpsTelemetry } from './ops/telemetry';
+export { DEFAULT_MIN_AGE_MS as DEFAULT_ROTATION_MIN_AGE_MS } from './ops/rotation';
+export type { RotationTarget } from './ops/rotation';
+export { parseRotationTargets, rotateAll } from './ops/rotation-run';
+export { checkReferences, reportChecks } from './ops/canary';

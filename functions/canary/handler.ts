@@ -5,13 +5,18 @@
  * fires. Failures are reported, not thrown: a retry would only count them twice.
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { checkReferences, reportChecks } from '../../shared/ops/canary';
-import { invocationDeadline } from '../../shared/ops/invocation';
-import { MANIFEST_ENV, parseManifest } from '../../shared/ops/manifest';
-import { powertoolsTelemetry } from '../../shared/ops/telemetry';
-import { ConnectSource } from '../../shared/secrets/connect/connect-source';
-import { connectLocation } from '../../shared/secrets/connect/server-url';
-import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/connect/token-source';
+import {
+  checkReferences,
+  connectLocation,
+  ConnectSource,
+  connectTokenSource,
+  type ConnectTokenSource,
+  invocationDeadline,
+  MANIFEST_ENV,
+  parseManifest,
+  powertoolsTelemetry,
+  reportChecks,
+} from 'op-lambda';
 
 export interface CanarySummary {
   checked: number;

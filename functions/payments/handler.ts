@@ -25,13 +25,20 @@
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { functionLogger } from '../../shared/audit/function-logger';
-import { header, isReadableHttpEvent, rawBody } from '../../shared/http/events';
-import { problemResponse, secretsUnavailableResponse } from '../../shared/http/problem';
-import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
-import { SecretsUnavailableError } from '../../shared/secrets/errors';
-import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
-import { RefreshThrottle } from '../../shared/secrets/store/refresh-throttle';
+import {
+  functionLogger,
+  header,
+  type HttpResponse,
+  isReadableHttpEvent,
+  jsonResponse,
+  opSecrets,
+  problemResponse,
+  rawBody,
+  RefreshThrottle,
+  type SecretsContext,
+  SecretsUnavailableError,
+  secretsUnavailableResponse,
+} from 'op-lambda';
 import { forwardPayment, type ForwardResult } from './forward-payment';
 import { isValidIdempotencyKey, parsePaymentRequest } from './payment-request';
 import { providerErrorCode } from './provider-error';

@@ -27,17 +27,26 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { functionLogger } from '../../shared/audit/function-logger';
-import { header, isReadableHttpEvent, rawBody } from '../../shared/http/events';
-import { problemResponse } from '../../shared/http/problem';
-import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
-import { SecretsUnavailableError } from '../../shared/secrets/errors';
-import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
-import { RefreshThrottle } from '../../shared/secrets/store/refresh-throttle';
+import {
+  functionLogger,
+  header,
+  type HttpResponse,
+  isReadableHttpEvent,
+  isWebhookSource,
+  jsonResponse,
+  opSecrets,
+  problemResponse,
+  rawBody,
+  RefreshThrottle,
+  type SecretsContext,
+  SecretsUnavailableError,
+  signingSecretNames,
+  WEBHOOK_SOURCES,
+  type WebhookSource,
+} from 'op-lambda';
 import { DeliveryLedgerUnavailableError, deliveryKey, DynamoDeliveryLedger, type ClaimOutcome, type DeliveryLedger } from './delivery-ledger';
 import { REPLAY_TABLE_ENV } from './replay-contract';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from './signature';
-import { isWebhookSource, signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from './sources';
 import { verifyDelivery, type DeliveryVerdict, type SigningSecrets } from './verify-delivery';
 
 /** Minimum time between two checks of one source's secrets after a miss (each one request while nothing changed). */

@@ -22,6 +22,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_DIMENSION } from '../../shared/audit/metrics';
 import {
   ACTIVITY_TABLE_ENV,
   CURSOR_TABLE_KEY,
@@ -30,10 +31,11 @@ import {
   WRITE_TOKEN_SECRET_ARN_ENV,
   type OpsMetricName,
 } from '../../shared/ops/contract';
-import { buildManifest, MANIFEST_ENV, type SecretsManifest } from '../../shared/ops/manifest';
-import { type ConnectConfig, connectUrl, type StageConfig } from '../config';
+import { buildManifest, MANIFEST_ENV, type FunctionSecrets, type SecretsManifest } from '../../shared/ops/manifest';
 import type { ConnectClientPlacement } from './connect-server';
-import { METRICS_NAMESPACE, SecretsFunction } from './secrets-function';
+import { importConnectTokenSecret, type ConnectTokenConfig } from './connect-token';
+import { PACKAGE_ROOT } from './package-root';
+import { SecretsFunction } from './secrets-function';
 
 /** An item rotated on schedule: it holds the fields `current`, `previous` and `rotatedAt`. */
 export interface RotationItem {
@@ -67,9 +69,23 @@ export interface ActivitySettings {
   readonly logRetention: logs.RetentionDays;
 }
 
+/** What the operations read of a stage's configuration. */
+export interface OperationsConfig {
+  /** Stage name: part of the function names and of the activity log group's name. */
+  readonly stage: string;
+  /** The stage's Connect token secret and, unless `connectHost` is given, its server's URL. */
+  readonly connect: ConnectTokenConfig & { readonly host?: string };
+  /** Retention of the operations functions' log groups. */
+  readonly auditLogRetention: logs.RetentionDays;
+  /** The stage's functions and their secrets: what the canary checks. */
+  readonly functions: readonly FunctionSecrets[];
+  readonly rotation: RotationSettings;
+  readonly activity: ActivitySettings;
+}
+
 export interface OperationsProps {
-  /** The stage: its Connect host and token, rotation and activity settings, alarm email, retention. */
-  readonly config: StageConfig;
+  /** The stage: its Connect host and token, rotation and activity settings, retention. */
+  readonly config: OperationsConfig;
   /** @default - built from `config.functions` */
   readonly manifest?: SecretsManifest;
   /**
@@ -77,6 +93,11 @@ export interface OperationsProps {
    * @default - imported from `config.connect`
    */
   readonly tokenSecret?: secretsmanager.ISecret;
+  /**
+   * OP_CONNECT_HOST of the three functions.
+   * @default - `config.connect.host`
+   */
+  readonly connectHost?: string;
   /** Where alarms are sent. @default - alarms without actions */
   readonly alarmTopic?: sns.ITopic;
   /**
@@ -84,7 +105,10 @@ export interface OperationsProps {
    * @default - not in a VPC
    */
   readonly placement?: ConnectClientPlacement;
-  /** @default the repository root */
+  /**
+   * Directory holding package.json and package-lock.json, the root esbuild bundles from.
+   * @default - the nearest parent directory of the operations handlers holding package-lock.json
+   */
   readonly projectRoot?: string;
   /** @default rate(15 minutes) */
   readonly canarySchedule?: string;
@@ -95,7 +119,6 @@ export function activityLogGroupName(stage: string): string {
   return `/op-lambda/${stage}/1password-activity`;
 }
 
-const PROJECT_ROOT = join(__dirname, '..', '..');
 /** Lambda allows 4 KB of environment in all; the manifest must leave room for the rest. */
 const MAX_MANIFEST_BYTES = 3072;
 const OPS_TIMEOUT = Duration.seconds(60);
@@ -113,14 +136,15 @@ export class Operations extends Construct {
     super(scope, id);
     const { config } = props;
     const prefix = `op-lambda-${config.stage}`;
-    const tokenSecret = props.tokenSecret ?? importTokenSecret(this, config.connect);
-    const host = connectUrl(config.connect);
-    const common = { projectRoot: props.projectRoot ?? PROJECT_ROOT, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {}, ...props.placement };
+    const tokenSecret = props.tokenSecret ?? importConnectTokenSecret(this, config.connect);
+    const host = props.connectHost ?? config.connect.host;
+    if (host === undefined) throw new Error(`${this.node.path}: set connectHost, or config.connect.host`);
+    const common = { projectRoot: props.projectRoot, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {}, ...props.placement };
 
     this.writeTokenSecret = secretsmanager.Secret.fromSecretNameV2(this, 'ConnectWriteToken', config.rotation.writeTokenSecretName);
     this.rotate = new SecretsFunction(this, 'Rotate', {
       ...common,
-      entry: entry(common.projectRoot, 'rotate'),
+      entry: entry('rotate'),
       functionName: `${prefix}-rotate`,
       description: `op-lambda ${config.stage}: rotates webhook signing secrets in 1Password`,
       // The write token is this function's only Connect token: its role reads that secret and no other.
@@ -135,7 +159,7 @@ export class Operations extends Construct {
 
     this.canary = new SecretsFunction(this, 'Canary', {
       ...common,
-      entry: entry(common.projectRoot, 'canary'),
+      entry: entry('canary'),
       functionName: `${prefix}-canary`,
       description: `op-lambda ${config.stage}: resolves every declared secret reference`,
       connect: { host, tokenSecret },
@@ -153,7 +177,7 @@ export class Operations extends Construct {
     });
     this.activity = new SecretsFunction(this, 'Activity', {
       ...common,
-      entry: entry(common.projectRoot, 'activity'),
+      entry: entry('activity'),
       functionName: `${prefix}-activity`,
       description: `op-lambda ${config.stage}: forwards the 1Password Connect activity log`,
       connect: { host, tokenSecret },
@@ -185,7 +209,7 @@ export class Operations extends Construct {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
-      dimensionsMap: { service: fn.serviceName },
+      dimensionsMap: { [SERVICE_DIMENSION]: fn.serviceName },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(15),
       ...props,
@@ -215,12 +239,13 @@ export class Operations extends Construct {
   }
 }
 
-function entry(projectRoot: string, name: 'rotate' | 'canary' | 'activity'): string {
-  return join(projectRoot, 'functions', name, 'handler.ts');
+/** The operations handlers ship with the package, beside these constructs. */
+function entry(name: 'rotate' | 'canary' | 'activity'): string {
+  return join(PACKAGE_ROOT, 'functions', name, 'handler.ts');
 }
 
 /** Rotation items as the rotate function reads them, checked here rather than at run time. */
-function rotationTargets(config: StageConfig): RotationItem[] {
+function rotationTargets(config: OperationsConfig): RotationItem[] {
   if (config.rotation.items.length === 0) throw new Error(`stage ${config.stage}: rotation.items is empty`);
   return config.rotation.items.map(({ vault, item }) => {
     if (!vault.trim() || !item.trim()) throw new Error(`stage ${config.stage}: rotation items need a vault and an item`);
@@ -241,10 +266,4 @@ function checkedActivityRetention(scope: Construct, retention: logs.RetentionDay
     throw new Error(`${scope.node.path}: activity.logRetention must be at least a year (RetentionDays.ONE_YEAR)`);
   }
   return retention;
-}
-
-/** The read-only token secret by complete ARN when the config has one, else by name (see ApiStack). */
-function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsmanager.ISecret {
-  if (connect.tokenSecretArn !== undefined) return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', connect.tokenSecretArn);
-  return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', connect.tokenSecretName);
 }

@@ -17,20 +17,13 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+// The package's own pure modules, by path: the constructs are part of the package, and synth
+// should not load the runtime (Connect client, AWS SDK) to read a constant.
+import { METRICS_NAMESPACE, SecretMetric, SERVICE_DIMENSION, type SecretMetricName } from '../../shared/audit/metrics';
 import { InvalidReferenceError } from '../../shared/secrets/errors';
 import { isReference, parseReference } from '../../shared/secrets/reference';
-
-/** CloudWatch namespace of the runtime's metrics (Powertools Metrics, Embedded Metric Format). */
-export const METRICS_NAMESPACE = 'OpLambda';
-
-/** Metrics the runtime publishes per function, with dimension `service`. */
-export type SecretsMetricName =
-  | 'SecretFetch'
-  | 'SecretFetchLatency'
-  | 'SecretCacheHit'
-  | 'SecretStaleServed'
-  | 'SecretFailure'
-  | 'SecretChanged';
+import { REVALIDATE_ENV } from '../../shared/secrets/store/revalidation';
+import { PACKAGE_ROOT } from './package-root';
 
 /** Where and how the function reaches 1Password Connect. */
 export interface ConnectSettings {
@@ -103,16 +96,16 @@ export interface SecretsFunctionProps {
 }
 
 /** Environment variables the construct owns (and so refuses as secrets or plain variables). */
-const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS', 'OP_REVALIDATE_MS'];
-/** The runtime reads its revalidation interval from this variable (shared/secrets/store/revalidation.ts). */
-const REVALIDATE_VARIABLE = 'OP_REVALIDATE_MS';
+const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', REVALIDATE_ENV];
 const DEFAULT_REVALIDATE_INTERVAL = Duration.minutes(1);
 /** Reserved by the Lambda runtime. */
 const LAMBDA_RESERVED = /^(AWS_(REGION|DEFAULT_REGION|EXECUTION_ENV|ACCESS_KEY|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|LAMBDA_.*)|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|_X_AMZN_TRACE_ID)$/;
 /** Lambda's rule for environment variable names. */
 const VARIABLE_NAME = /^[A-Za-z][A-Za-z0-9_]+$/;
 /** What `axios` resolves to in every bundle (see the module for why). */
-const AXIOS_STUB = join(__dirname, '..', '..', 'shared', 'secrets', 'connect', 'axios-unused.ts');
+const AXIOS_STUB = join(PACKAGE_ROOT, 'shared', 'secrets', 'connect', 'axios-unused.ts');
+/** Evaluated first in every bundle: maps stack traces through the source map when one is formatted. */
+export const LAZY_SOURCE_MAPS = join(PACKAGE_ROOT, 'shared', 'lazy-source-maps.ts');
 
 export class SecretsFunction extends Construct {
   readonly function: NodejsFunction;
@@ -167,8 +160,11 @@ export class SecretsFunction extends Construct {
         forceDockerBundling: false,
         format: OutputFormat.CJS,
         minify: true,
+        // A linked map, read only when a stack trace is formatted (see LAZY_SOURCE_MAPS), not at
+        // every cold start as --enable-source-maps would.
         sourceMap: true,
         sourcesContent: false,
+        inject: [LAZY_SOURCE_MAPS],
         keepNames: true,
         // Bundle everything, the AWS SDK included: the asset is self-contained, pins its
         // dependencies, and runs unchanged in the local emulator.
@@ -180,12 +176,11 @@ export class SecretsFunction extends Construct {
         esbuildArgs: { '--alias:axios': AXIOS_STUB },
       },
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         OP_CONNECT_HOST: props.connect.host,
         OP_CONNECT_TOKEN_SECRET_ARN: props.connect.tokenSecret.secretArn,
-        [REVALIDATE_VARIABLE]: String(revalidateMs),
+        [REVALIDATE_ENV]: String(revalidateMs),
         ...declared,
       },
     });
@@ -224,11 +219,11 @@ export class SecretsFunction extends Construct {
   }
 
   /** A runtime metric of this function (namespace OpLambda, dimension `service`). */
-  metric(metricName: SecretsMetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  metric(metricName: SecretMetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
-      dimensionsMap: { service: this.serviceName },
+      dimensionsMap: { [SERVICE_DIMENSION]: this.serviceName },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(5),
       ...props,
@@ -237,32 +232,32 @@ export class SecretsFunction extends Construct {
 
   /** Secrets that could not be provided to an invocation. @default sum over 5 minutes */
   metricSecretFailure(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretFailure', props);
+    return this.metric(SecretMetric.Failure, props);
   }
 
   /** Invocations served a stale value because 1Password could not be reached. @default sum over 5 minutes */
   metricSecretStaleServed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretStaleServed', props);
+    return this.metric(SecretMetric.StaleServed, props);
   }
 
   /** Items fetched from Connect. @default sum over 5 minutes */
   metricSecretFetch(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretFetch', props);
+    return this.metric(SecretMetric.Fetch, props);
   }
 
   /** Secrets served from the container's cache. @default sum over 5 minutes */
   metricSecretCacheHit(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretCacheHit', props);
+    return this.metric(SecretMetric.CacheHit, props);
   }
 
   /** Secrets whose value changed in a warm container (rotation or revocation picked up). @default sum over 5 minutes */
   metricSecretChanged(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretChanged', props);
+    return this.metric(SecretMetric.Changed, props);
   }
 
   /** Connect fetch latency in milliseconds. @default p50 over 5 minutes */
   metricSecretFetchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretFetchLatency', { statistic: cloudwatch.Stats.p(50), ...props });
+    return this.metric(SecretMetric.FetchLatency, { statistic: cloudwatch.Stats.p(50), ...props });
   }
 
   /** Validates and records every variable of the props; returns them as environment entries. */

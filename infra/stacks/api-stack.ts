@@ -8,13 +8,11 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { ConnectConfig, FunctionConfig, StageConfig } from '../config';
+import { importConnectTokenSecret, Observability, Operations, SecretsFunction } from 'op-lambda/cdk';
+import type { FunctionConfig, StageConfig } from '../config';
 import type { ConnectServer } from '../constructs/connect-server';
-import { Observability } from '../constructs/observability';
-import { Operations } from '../constructs/operations';
-import { SecretsFunction } from '../constructs/secrets-function';
 import { WebhookReplayTable } from '../constructs/webhook-replay-table';
 import { type ConnectEndpoint, connectEndpoint } from './connect-endpoint';
 
@@ -48,7 +46,7 @@ export class ApiStack extends Stack {
     const { config, ...stackProps } = props;
     super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
     const namePrefix = `op-lambda-${config.stage}`;
-    const tokenSecret = importTokenSecret(this, config.connect);
+    const tokenSecret = importConnectTokenSecret(this, config.connect);
     const connect = connectEndpoint(this, config.connect);
     this.connectServer = connect.server;
 
@@ -90,6 +88,7 @@ export class ApiStack extends Stack {
       tokenSecret,
       alarmTopic: this.observability.alarmTopic,
       projectRoot: PROJECT_ROOT,
+      connectHost: connect.host,
       placement: connect.placement,
     });
 
@@ -161,24 +160,6 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     integrationError: '$context.integrationErrorMessage',
   }),
 );
-
-/**
- * The Connect token secret. With a complete ARN the grant names exactly that secret; with a name
- * CDK can only address it as `<name>-??????` (Secrets Manager appends a random suffix), which still
- * matches that one secret unless another is named `<name>-` plus six characters.
- */
-function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsmanager.ISecret {
-  if (connect.tokenSecretArn !== undefined) {
-    return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', connect.tokenSecretArn);
-  }
-  if (/-[A-Za-z0-9]{6}$/.test(connect.tokenSecretName)) {
-    throw new Error(
-      `connect.tokenSecretName "${connect.tokenSecretName}" ends like a Secrets Manager suffix (a dash and six characters): ` +
-        'name-based lookups of such secrets fail, set connect.tokenSecretArn to the complete ARN instead',
-    );
-  }
-  return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', connect.tokenSecretName);
-}
 
 function constructId(name: string): string {
   return name

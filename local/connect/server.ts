@@ -12,7 +12,7 @@ import { cloneContent, type FieldRecord, type ItemRecord } from './model';
 import { handleRequest } from './pipeline';
 import { RequestLog, type LoggedRequest, type RequestFilter } from './request-log';
 import type { ServerState } from './routes/context';
-import { DEMO_SEED_FILE, readSeedFile, validateSeed, type ConnectSeed } from './seed';
+import { demoSeed, readSeedFile, validateSeed, type ConnectSeed } from './seed';
 import { ConnectStore } from './store';
 
 export type { ConnectSeed, ConnectSeedField, ConnectSeedFile, ConnectSeedItem, ConnectSeedSection, ConnectSeedToken, ConnectSeedVault } from './seed';
@@ -20,7 +20,7 @@ export type { Fault, FaultSpec } from './faults';
 export type { LoggedRequest, RequestFilter } from './request-log';
 export type { ConnectFieldJson, ConnectFileJson, ConnectItemJson, ConnectItemSummaryJson, ConnectVaultJson } from './item-json';
 export type { ApiRequestJson, InjectedActivityJson } from './activity';
-export { DEMO_SEED_FILE } from './seed';
+export { DEMO_SEED_FILE, demoSeed } from './seed';
 export { CONNECT_VERSION, VERSION_HEADER } from './http-io';
 export { deriveId, isConnectId } from './ids';
 export { currentTotp } from './totp';
@@ -58,7 +58,7 @@ export interface StartConnectOptions {
   host?: string;
   /** Takes precedence over seedFile. */
   seed?: ConnectSeed;
-  /** Default: the demo vault (DEMO_SEED_FILE). */
+  /** A seed JSON file. Default: the demo vault (`demoSeed()`). */
   seedFile?: string;
   /** Initial global latency per request. */
   latencyMs?: number;
@@ -170,7 +170,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 export async function startConnectServer(options: StartConnectOptions = {}): Promise<LocalConnect> {
-  const seed = options.seed ? validateSeed(structuredClone(options.seed)) : readSeedFile(options.seedFile ?? DEMO_SEED_FILE);
+  const seed = options.seed
+    ? validateSeed(structuredClone(options.seed))
+    : options.seedFile === undefined
+      ? demoSeed()
+      : readSeedFile(options.seedFile);
   const state: ServerState = {
     store: new ConnectStore(seed),
     tokens: new TokenRegistry(seed.tokens),

@@ -71,8 +71,8 @@ describe('SecretsFunction', () => {
         OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN,
         POWERTOOLS_SERVICE_NAME: 'Fn',
         POWERTOOLS_METRICS_NAMESPACE: 'OpLambda',
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      expect(variablesOf(stack)).not.toHaveProperty('NODE_OPTIONS');
       expect(fn.secrets).toEqual({ DATABASE_URL: 'op://vault/database/connection/url' });
     });
 

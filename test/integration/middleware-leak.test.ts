@@ -6,11 +6,10 @@
  * scans what it produced itself, after checking that it produced the output worth scanning.
  */
 import { inspect } from 'node:util';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
-import { mockClient } from 'aws-sdk-client-mock';
 import { startConnectServer, type LocalConnect } from '../../local/connect/server';
+import { startSecretsManagerStandIn } from '../../local/secrets-manager/server';
 import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
 import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
 import { httpApiEvent, lambdaContext, restApiEvent } from '../helpers/middleware-fakes';
@@ -35,7 +34,9 @@ let connect: LocalConnect;
 /** Every middleware here gives up on Connect within this, so nothing runs on once it has passed. */
 const TIMEOUT_MS = 1500;
 const restores: (() => void)[] = [];
-const secretsManager = mockClient(SecretsManagerClient);
+const AWS_CREDENTIALS = { accessKeyId: 'AKIDOPLAMBDALEAK', secretAccessKey: 'canary-aws-secret-key-8b7a6f5e4d' };
+/** The SigV4 Authorization headers Secrets Manager received: scanned for like any secret. */
+const signatures: string[] = [];
 
 /** Events whose headers carry an Authorization header with a canary credential. */
 function authorizedV2(): Record<string, unknown> {
@@ -76,6 +77,8 @@ const SECRETS = () => [
   AUTHORIZATION_CANARY,
   'canary-token-unknown-7e6d5c4b3a',
   'canary-token-revoked-4f3e2d1c0b',
+  AWS_CREDENTIALS.secretAccessKey,
+  ...signatures,
 ];
 
 /**
@@ -217,15 +220,28 @@ describe('no secret value, token or Authorization header reaches any output', ()
   });
 
   it('with the Connect token from Secrets Manager', async () => {
-    secretsManager.on(GetSecretValueCommand).resolvesOnce({ SecretString: JSON.stringify({ token: 'canary-token-revoked-4f3e2d1c0b' }) }).resolves({ SecretString: JSON.stringify({ token: CANARY.readToken }) });
+    const secretsManager = await startSecretsManagerStandIn({ credentials: AWS_CREDENTIALS });
+    secretsManager.setSecret(SM_TOKEN_ARN, JSON.stringify({ token: 'canary-token-revoked-4f3e2d1c0b' }));
     try {
-      const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: SM_TOKEN_ARN };
+      const env = {
+        ...functionEnv(connect.url),
+        OP_CONNECT_TOKEN: '',
+        OP_CONNECT_TOKEN_SECRET_ARN: SM_TOKEN_ARN,
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+        AWS_ACCESS_KEY_ID: AWS_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: AWS_CREDENTIALS.secretAccessKey,
+      };
       const { handler } = secretsHandler({ timeoutMs: TIMEOUT_MS, env, failureBackoffMs: 20 }, READ_ALL);
       await run(handler);
+      secretsManager.setSecret(SM_TOKEN_ARN, JSON.stringify({ token: CANARY.readToken }));
       await new Promise((resolve) => setTimeout(resolve, 30));
       await run(handler);
+      const received = secretsManager.calls.map((call) => call.authorization);
+      expect(received).toHaveLength(2);
+      signatures.push(...received);
     } finally {
-      secretsManager.reset();
+      await secretsManager.close();
     }
     expect(captured.responses.map((response) => (JSON.parse(response) as { statusCode: number }).statusCode)).toEqual([503, 200]);
     expectNothingLeaked(['"UNAUTHORIZED"', '"secret.access"']);

@@ -20,6 +20,7 @@ import type { Environment } from '../environment';
 import { ConnectError } from '../errors';
 import type { SecretReference } from '../reference';
 import type { HeldItem, ResolveOptions, SecretSource, VersionCheckOptions, VersionCheckOutcome } from '../source';
+import { ByteBudget } from './byte-budget';
 import { createGate } from './concurrency';
 import { Resolution, type ConnectOutcome } from './resolution';
 import type { RetryPolicy } from './retry';
@@ -45,6 +46,17 @@ export interface ConnectSourceOptions {
    * 32 requests cost 1Password's rate limits no more than 32 requests one after the other.
    */
   concurrency?: number;
+  /**
+   * Bytes of Connect's answers one `resolve` may read, all its responses (and their retries)
+   * together; a read that would go over it is abandoned, and the references it served fail with
+   * INVALID_RESPONSE. The memory a resolve can take stays bounded however many requests are in flight.
+   *
+   * An item is a few KiB and an item list some 400 bytes per item, so 8 MiB holds hundreds of
+   * items and the lists of vaults with some 20,000 items, while parsing it stays well within the
+   * smallest function's memory (a per-response cap alone allowed `concurrency` x 16 MiB).
+   * @default 8388608 (8 MiB)
+   */
+  maxBytesPerResolve?: number;
   /** Cap on one attempt, always further capped by the deadline. Default 5000. */
   attemptTimeoutMs?: number;
   /** Attempts per request, the first included. Default 4. */
@@ -57,13 +69,14 @@ export interface ConnectSourceOptions {
   clock?: Clock;
 }
 
-const DEFAULTS = { concurrency: 32, attemptTimeoutMs: 5_000, maxAttempts: 4, backoffBaseMs: 100 } as const;
+const DEFAULTS = { concurrency: 32, maxBytesPerResolve: 8 * 1024 * 1024, attemptTimeoutMs: 5_000, maxAttempts: 4, backoffBaseMs: 100 } as const;
 
 export class ConnectSource implements SecretSource {
   private readonly serverUrl: string;
   private readonly token: ConnectTokenSource;
   private readonly policy: RetryPolicy;
   private readonly concurrency: number;
+  private readonly maxBytesPerResolve: number;
   private readonly clock: Clock;
   private readonly index = new TitleIndex();
   private readonly pool = new ConnectionPool();
@@ -73,6 +86,7 @@ export class ConnectSource implements SecretSource {
     this.serverUrl = connectServerUrl(options.host, options.allowHttp ?? false);
     this.token = typeof options.token === 'string' ? fixedToken(options.token) : options.token;
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency);
+    this.maxBytesPerResolve = positiveInteger('maxBytesPerResolve', options.maxBytesPerResolve ?? DEFAULTS.maxBytesPerResolve);
     this.clock = options.clock ?? systemClock;
     this.policy = {
       maxAttempts: positiveInteger('maxAttempts', options.maxAttempts ?? DEFAULTS.maxAttempts),
@@ -87,14 +101,14 @@ export class ConnectSource implements SecretSource {
    * its token from OP_CONNECT_TOKEN or the Secrets Manager secret OP_CONNECT_TOKEN_SECRET_ARN.
    * Throws ConnectError TOKEN_UNAVAILABLE when the environment names no token at all.
    */
-  static fromEnv(env: Environment, options: Omit<ConnectSourceOptions, 'host' | 'allowHttp' | 'token'> & Pick<ConnectTokenOptions, 'secretsManager'> = {}): ConnectSource {
-    const { secretsManager, ...sourceOptions } = options;
-    return new ConnectSource({ ...sourceOptions, ...connectLocation(env), token: connectTokenSource({ env, secretsManager }) });
+  static fromEnv(env: Environment, options: Omit<ConnectSourceOptions, 'host' | 'allowHttp' | 'token'> & Pick<ConnectTokenOptions, 'readSecret'> = {}): ConnectSource {
+    const { readSecret, ...sourceOptions } = options;
+    return new ConnectSource({ ...sourceOptions, ...connectLocation(env), token: connectTokenSource({ env, readSecret }) });
   }
 
   async resolve(references: readonly SecretReference[], options: ResolveOptions): Promise<ConnectOutcome> {
     if (Number.isNaN(options.deadline)) throw new TypeError('ResolveOptions.deadline must be epoch milliseconds');
-    const outcome: ConnectOutcome = { values: new Map(), errors: new Map() };
+    const outcome: ConnectOutcome = { values: new Map(), errors: new Map(), bytesRead: 0 };
     const unique = [...new Map(references.map((reference) => [reference.key, reference])).values()];
     if (unique.length === 0) return outcome;
     const bounds: DeadlineBounds = { deadline: options.deadline, signal: options.signal, clock: this.clock };
@@ -103,16 +117,18 @@ export class ConnectSource implements SecretSource {
       for (const reference of unique) outcome.errors.set(reference.key, token.forReference(reference.raw));
       return outcome;
     }
+    const budget = new ByteBudget(this.maxBytesPerResolve);
     const resolution = new Resolution({
       id: ++this.resolutions,
       index: this.index,
       bounds,
       policy: this.policy,
       gate: createGate(this.concurrency),
-      connect: (signal) => OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock) }),
+      connect: (signal) => OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock, budget) }),
       onFetch: options.onFetch,
     });
     await resolution.resolveAll(unique, outcome);
+    outcome.bytesRead = budget.bytesRead;
     for (const [key, error] of outcome.errors) outcome.errors.set(key, redacted(error, token));
     // The token may have been rotated: read it again before the next resolve.
     if ([...outcome.errors.values()].some((error) => error.code === 'UNAUTHORIZED')) this.token.invalidate();
@@ -125,8 +141,10 @@ export class ConnectSource implements SecretSource {
     const token = await this.obtainToken(bounds);
     if (token instanceof ConnectError) throw token;
     const policy = options.singleAttempt ? { ...this.policy, maxAttempts: 1 } : this.policy;
+    // Lists are small, but a hostile server's lists are held to the same budget as a resolve's answers.
+    const budget = new ByteBudget(this.maxBytesPerResolve);
     const connect = (signal: AbortSignal): OPConnect =>
-      OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock) });
+      OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock, budget) });
     try {
       return await checkItemVersions({ bounds, policy, connect }, held, options);
     } catch (error) {

@@ -8,7 +8,6 @@
  * Manager (network, throttling, 5xx, timeout) is a retryable failure; a missing or unreadable
  * secret, or one that holds no token, is permanent.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Environment } from '../environment';
 import { ConnectError } from '../errors';
 
@@ -23,16 +22,18 @@ export interface ConnectTokenOptions {
   /** @default process.env */
   readonly env?: Environment;
   /**
-   * The Secrets Manager client, created on first use so local runs never build one.
-   * @default () => new SecretsManagerClient({}), the AWS SDK loaded on first use
+   * Reads a secret's value (SecretString, or SecretBinary as UTF-8) from Secrets Manager.
+   * @default GetSecretValue signed over node:https (secrets-manager-reader), loaded on first use
    */
-  readonly secretsManager?: () => SecretsManagerClient;
+  readonly readSecret?: SecretReader;
   /**
    * Upper bound for one Secrets Manager read, retries included.
    * @default 5000
    */
   readonly timeoutMs?: number;
 }
+
+export type SecretReader = (secretId: string, signal: AbortSignal) => Promise<string>;
 
 export const TOKEN_ENV = 'OP_CONNECT_TOKEN';
 export const TOKEN_SECRET_ARN_ENV = 'OP_CONNECT_TOKEN_SECRET_ARN';
@@ -47,7 +48,7 @@ export function connectTokenSource(options: ConnectTokenOptions = {}): ConnectTo
   if (token) return fixedToken(token);
   const secretId = env[TOKEN_SECRET_ARN_ENV];
   if (secretId) {
-    return new SecretsManagerTokenSource(secretId, options.secretsManager, options.timeoutMs ?? 5000);
+    return new SecretsManagerTokenSource(secretId, options.readSecret ?? readerFor(env), options.timeoutMs ?? 5000);
   }
   throw new ConnectError('TOKEN_UNAVAILABLE', `no Connect token configured: set ${TOKEN_ENV} or ${TOKEN_SECRET_ARN_ENV}`);
 }
@@ -58,13 +59,12 @@ export function fixedToken(token: string): ConnectTokenSource {
 }
 
 class SecretsManagerTokenSource implements ConnectTokenSource {
-  private client?: SecretsManagerClient;
   private token?: string;
   private pending?: Promise<string>;
 
   constructor(
     private readonly secretId: string,
-    private readonly createClient: (() => SecretsManagerClient) | undefined,
+    private readonly readSecret: SecretReader,
     private readonly timeoutMs: number,
   ) {}
 
@@ -91,12 +91,7 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
   private async read(): Promise<string> {
     let secret: string;
     try {
-      const { GetSecretValueCommand, SecretsManagerClient: Client } = await secretsManagerSdk();
-      this.client ??= this.createClient?.() ?? new Client({});
-      const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }), {
-        abortSignal: AbortSignal.timeout(this.timeoutMs),
-      });
-      secret = output.SecretString ?? (output.SecretBinary ? Buffer.from(output.SecretBinary).toString('utf8') : '');
+      secret = await this.readSecret(this.secretId, AbortSignal.timeout(this.timeoutMs));
     } catch (error) {
       throw new ConnectError('TOKEN_UNAVAILABLE', `reading the Connect token from Secrets Manager failed (${errorName(error)})`, {
         retryable: isSecretsManagerOutage(error),
@@ -107,21 +102,13 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
   }
 }
 
-type SecretsManagerSdk = typeof import('@aws-sdk/client-secrets-manager');
-
-let sdk: Promise<SecretsManagerSdk> | undefined;
-
 /**
- * The AWS SDK's Secrets Manager client, loaded when a token is first read from Secrets Manager:
- * loading it costs some 30 ms of INIT, which containers given OP_CONNECT_TOKEN never pay. A
- * dynamic import, which esbuild's CommonJS bundle turns into a `require` run on first use.
+ * GetSecretValue without the AWS SDK client (evaluating it costs some 30 ms of INIT), its module
+ * loaded on first use so that containers given OP_CONNECT_TOKEN never evaluate the signer either:
+ * a dynamic import, which esbuild's CommonJS bundle turns into a `require` run on first use.
  */
-function secretsManagerSdk(): Promise<SecretsManagerSdk> {
-  sdk ??= import('@aws-sdk/client-secrets-manager').catch((error: unknown) => {
-    sdk = undefined;
-    throw error;
-  });
-  return sdk;
+function readerFor(env: Environment): SecretReader {
+  return async (secretId, signal) => (await import('./secrets-manager-reader')).getSecretValue(secretId, { env, signal });
 }
 
 /**

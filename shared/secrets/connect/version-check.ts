@@ -8,6 +8,7 @@ import type { OPConnect } from '@1password/connect';
 import type { DeadlineBounds } from '../deadline';
 import { ConnectError } from '../errors';
 import type { HeldItem, VersionCheckOptions, VersionCheckOutcome } from '../source';
+import { isConnectId } from './response-checks';
 import { withRetry, type RetryPolicy } from './retry';
 
 export interface VersionCheckContext {
@@ -49,7 +50,7 @@ export function vaultVersions(vaults: unknown): Map<string, number> {
   return new Map(
     vaults.map((vault: unknown) => {
       const { id, contentVersion } = (vault ?? {}) as { id?: unknown; contentVersion?: unknown };
-      if (typeof id !== 'string' || !isVersion(contentVersion)) throw malformed('vault list');
+      if (!isConnectId(id) || !isVersion(contentVersion)) throw malformed('vault list');
       return [id, contentVersion];
     }),
   );
@@ -61,7 +62,7 @@ export function itemVersions(items: unknown): Map<string, number> {
   const versions = new Map<string, number>();
   for (const item of items as unknown[]) {
     const { id, version, trashed } = (item ?? {}) as { id?: unknown; version?: unknown; trashed?: unknown };
-    if (typeof id !== 'string' || !isVersion(version)) throw malformed('item list');
+    if (!isConnectId(id) || !isVersion(version)) throw malformed('item list');
     if (trashed !== true) versions.set(id, version);
   }
   return versions;
