@@ -70,7 +70,7 @@ export interface ConnectServerConfig {
    * @default - none; then `certificateArn` is required
    */
   readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
-  /** Secrets Manager secret holding `1password-credentials.json`, base64url-encoded (README, "Deploy"). */
+  /** Secrets Manager secret holding `1password-credentials.json`, base64url-encoded (docs/deploying.md, step 3). */
   readonly credentialsSecretName: string;
   /** @default 2 (the minimum: one per availability zone) */
   readonly taskCount?: number;

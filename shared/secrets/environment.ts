@@ -47,6 +47,13 @@ export const RUNTIME_ENV = {
    */
   AWS_ENDPOINT_URL_SECRETS_MANAGER: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   /**
+   * How often, in milliseconds, a warm container checks whether its items changed in 1Password
+   * (the `revalidateMs` option wins); `SecretsFunction` sets it from `revalidateInterval`. Not a
+   * positive whole number: INIT fails.
+   * @default 60000
+   */
+  OP_REVALIDATE_MS: 'OP_REVALIDATE_MS',
+  /**
    * The `service` of audit lines and metrics (the `serviceName` option wins); `SecretsFunction`
    * sets it.
    * @default - `AWS_LAMBDA_FUNCTION_NAME`, else `op-lambda`
