@@ -7,13 +7,14 @@
  * synth time with the very parser the runtime uses.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -22,6 +23,7 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SecretMetric, SERVICE_DIMENSION, type SecretMetricName } from '../../shared/audit/metrics';
 import { InvalidReferenceError } from '../../shared/secrets/errors';
 import { isReference, parseReference } from '../../shared/secrets/reference';
+import { EARLY_START_MODULE, earlyStartBuildCommand } from './early-start-bundle';
 import { PACKAGE_ROOT } from './package-root';
 
 /** Where and how the function reaches 1Password Connect. */
@@ -86,6 +88,13 @@ export interface SecretsFunctionProps {
    * @default - the nearest parent directory of `entry` holding package-lock.json
    */
   readonly projectRoot?: string;
+  /**
+   * Send the cold start's first requests to 1Password before the function's code is loaded, so
+   * that loading it and waiting for the answers overlap: Lambda loads `start.mjs` (shared/start.ts),
+   * which starts them and then loads the bundle. The handler becomes `start.<handler>`.
+   * @default true
+   */
+  readonly earlyStart?: boolean;
 }
 
 /** Environment variables the construct owns (and so refuses as secrets or plain variables). */
@@ -128,9 +137,12 @@ export class SecretsFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const projectRoot = props.projectRoot ?? findProjectRoot(props.entry);
+    const earlyStart = props.earlyStart ?? true;
+    const handler = props.handler ?? 'handler';
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
-      handler: props.handler ?? 'handler',
+      // A name with a dot is taken as module.export as it is.
+      handler: earlyStart ? `${EARLY_START_MODULE}.${handler}` : handler,
       functionName: props.functionName,
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -165,6 +177,7 @@ export class SecretsFunction extends Construct {
         // require time) out of every cold start. Applies to the whole bundle: a handler that uses
         // axios itself gets the stub's error instead.
         esbuildArgs: { '--alias:axios': AXIOS_STUB },
+        ...(earlyStart ? { commandHooks: earlyStartHooks(projectRoot) } : {}),
       },
       environment: {
         POWERTOOLS_SERVICE_NAME: this.serviceName,
@@ -333,6 +346,16 @@ function grantNetworkInterfaces(role: iam.Role): void {
       resources: ['*'],
     }),
   );
+}
+
+/** Builds `start.mjs` beside the bundle, with the esbuild NodejsFunction bundles with. */
+function earlyStartHooks(projectRoot: string): NonNullable<NodejsFunctionProps['bundling']>['commandHooks'] {
+  const esbuildBin = createRequire(join(projectRoot, 'package.json')).resolve('esbuild/bin/esbuild');
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => [earlyStartBuildCommand(esbuildBin, outputDir)],
+  };
 }
 
 /** The nearest directory at or above `entry` holding package-lock.json. */

@@ -93,7 +93,7 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       LoggingConfig: { LogFormat: 'JSON' },
       Timeout: 10,
       MemorySize: 512,
-      Handler: 'index.handler',
+      Handler: 'start.handler',
     });
   });
 
@@ -347,6 +347,15 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       expect([name, bundlesSdk]).toEqual([name, sdkUsers.includes(name)]);
       expect(sources.some((source) => source.endsWith('shared/secrets/connect/axios-unused.ts'))).toBe(bundlesSdk);
       expect(readFileSync(join(assetDir, 'index.js'), 'utf8').includes(AXIOS_UNUSED_MESSAGE)).toBe(bundlesSdk);
+    }
+  });
+
+  it('builds start.mjs, the module Lambda loads first, beside each function bundle', () => {
+    for (const fn of config.functions) {
+      const resource = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, functionName(fn.name))]!;
+      const assetDir = join(testApp.app.outdir, resource.Metadata!['aws:asset:path'] as string);
+      const start = readFileSync(join(assetDir, 'start.mjs'), 'utf8');
+      expect([fn.name, resource.Properties!.Handler, start.includes('"./index.js"')]).toEqual([fn.name, 'start.handler', true]);
     }
   });
 

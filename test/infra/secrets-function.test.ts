@@ -82,7 +82,7 @@ describe('SecretsFunction', () => {
         Architectures: ['arm64'],
         Timeout: 10,
         MemorySize: 512,
-        Handler: 'index.handler',
+        Handler: 'start.handler',
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogFormat: 'JSON' },
       });
@@ -138,8 +138,13 @@ describe('SecretsFunction', () => {
       handler: 'main',
     });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 20, MemorySize: 1024, Handler: 'index.main' });
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 20, MemorySize: 1024, Handler: 'start.main' });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: RetentionDays.TWO_YEARS });
+  });
+
+  it('loads the bundle directly when the early start is turned off', () => {
+    const { stack } = create({ earlyStart: false, handler: 'main' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.main' });
   });
 
   it('treats an op:// environment value as a secret and keeps plain values plain', () => {

@@ -10,6 +10,7 @@
  */
 import type { Environment } from '../environment';
 import { ConnectError } from '../errors';
+import { takeEarlyTokenRead } from './early-responses';
 
 export interface ConnectTokenSource {
   /** The token. Rejects with ConnectError `TOKEN_UNAVAILABLE`, whose message never holds a secret. */
@@ -91,7 +92,7 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
   private async read(): Promise<string> {
     let secret: string;
     try {
-      secret = await this.readSecret(this.secretId, AbortSignal.timeout(this.timeoutMs));
+      secret = await this.readEarlyOr(() => this.readSecret(this.secretId, AbortSignal.timeout(this.timeoutMs)));
     } catch (error) {
       throw new ConnectError('TOKEN_UNAVAILABLE', `reading the Connect token from Secrets Manager failed (${errorName(error)})`, {
         retryable: isSecretsManagerOutage(error),
@@ -99,6 +100,19 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
       });
     }
     return tokenFrom(secret);
+  }
+
+  /** The read the early start sent during INIT, once; if it failed, a read of our own. */
+  private async readEarlyOr(read: () => Promise<string>): Promise<string> {
+    const early = takeEarlyTokenRead(this.secretId);
+    if (early) {
+      try {
+        return await early;
+      } catch {
+        // Failed before this code was loaded: ask again, and report this read's failure if any.
+      }
+    }
+    return read();
   }
 }
 
@@ -115,7 +129,7 @@ function readerFor(env: Environment): SecretReader {
  * The token inside a secret string. Parse failures carry no cause: JSON.parse quotes its input
  * in its message, and the input is the secret.
  */
-function tokenFrom(secret: string): string {
+export function tokenFrom(secret: string): string {
   const text = secret.trim();
   if (!text.startsWith('{')) {
     if (text) return text;

@@ -15,6 +15,7 @@ import type { ClientRequestOptions, IRequestClient } from '@1password/connect';
 import { ConnectError } from '../errors';
 import { systemClock, type Clock } from '../deadline';
 import { clip, codeForStatus, describeStatus, parseRetryAfter } from './connect-errors';
+import { takeEarlyResponse, type RawResponse } from './early-responses';
 
 type HttpMethod = Parameters<IRequestClient['request']>[0];
 type SdkResponse = Awaited<ReturnType<IRequestClient['request']>>;
@@ -70,6 +71,15 @@ export class NodeHttpClient implements IRequestClient {
 
   async request(method: HttpMethod, url: string, options: ClientRequestOptions): Promise<SdkResponse> {
     const target = withParams(url, options.params);
+    // A cold start's first requests may have left before this code was loaded: their answers go
+    // through the same checks as any other.
+    const answer = (await takeEarlyResponse(method, target.href, options.authToken)) ?? (await this.exchange(method, target, options));
+    const { status, text, retryAfter } = answer;
+    if (status < 200 || status > 299) throw errorFromResponse(status, text, retryAfter, this.clock());
+    return { status, data: parseJsonBody(text, status) };
+  }
+
+  private async exchange(method: HttpMethod, target: URL, options: ClientRequestOptions): Promise<RawResponse> {
     const body = requestBody(options.data);
     const response = await send(target, {
       method: method.toUpperCase(),
@@ -81,8 +91,7 @@ export class NodeHttpClient implements IRequestClient {
     // another origin. It is an unexpected status like any other.
     const status = response.statusCode ?? 0;
     const text = await readBody(response, status, this.signal);
-    if (status < 200 || status > 299) throw errorFromResponse(status, text, headerValue(response.headers['retry-after']), this.clock());
-    return { status, data: parseJsonBody(text, status) };
+    return { status, text, retryAfter: headerValue(response.headers['retry-after']) };
   }
 }
 
