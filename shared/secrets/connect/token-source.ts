@@ -49,7 +49,9 @@ export function connectTokenSource(options: ConnectTokenOptions = {}): ConnectTo
   if (token) return fixedToken(token);
   const secretId = env[TOKEN_SECRET_ARN_ENV];
   if (secretId) {
-    return new SecretsManagerTokenSource(secretId, options.readSecret ?? readerFor(env), options.timeoutMs ?? 5000);
+    // The early start read the secret with the default reader: a reader of the caller's own reads it again.
+    const earlyRead = options.readSecret ? undefined : takeEarlyTokenRead(secretId);
+    return new SecretsManagerTokenSource(secretId, options.readSecret ?? readerFor(env), options.timeoutMs ?? 5000, earlyRead);
   }
   throw new ConnectError('TOKEN_UNAVAILABLE', `no Connect token configured: set ${TOKEN_ENV} or ${TOKEN_SECRET_ARN_ENV}`);
 }
@@ -67,6 +69,8 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
     private readonly secretId: string,
     private readonly readSecret: SecretReader,
     private readonly timeoutMs: number,
+    /** The read the early start sent during INIT (./early-start.ts), used once. */
+    private earlyRead: Promise<string> | undefined,
   ) {}
 
   get(): Promise<string> {
@@ -102,9 +106,10 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
     return tokenFrom(secret);
   }
 
-  /** The read the early start sent during INIT, once; if it failed, a read of our own. */
+  /** The early start's read, once; if it failed, a read of our own. */
   private async readEarlyOr(read: () => Promise<string>): Promise<string> {
-    const early = takeEarlyTokenRead(this.secretId);
+    const early = this.earlyRead;
+    this.earlyRead = undefined;
     if (early) {
       try {
         return await early;
