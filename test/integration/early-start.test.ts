@@ -141,6 +141,18 @@ describe('the resolver after an early start', () => {
     expect([connect.countRequests({ path: '/v1/vaults' }), connect.countRequests()]).toEqual([1, 5]);
   });
 
+  it('reports the latency of an early answer from when its request left', async () => {
+    const env = environment({ A: byId('Payments', 'Stripe', 'credential') });
+    await startEarlyRequests(env).sent;
+    const sentAt = earlyStart()!.startedAt;
+    const latencies: number[] = [];
+    // A clock stopped 1000 ms after the early start: the latency is that, not the 0 ms the resolver waited.
+    const source = ConnectSource.fromEnv(env, { clock: () => sentAt + 1_000 });
+    await source.resolve([parseReference(env['A']!)], { deadline: sentAt + 5_000, onFetch: (report) => latencies.push(report.latencyMs) });
+    source.closeConnections();
+    expect(latencies).toEqual([1_000]);
+  });
+
   it('asks again when the early request failed, and serves the value', async () => {
     const path = `/v1/vaults/${connect.getItem('Payments', 'Stripe').vault.id}/items/${connect.getItem('Payments', 'Stripe').id}`;
     connect.addFault({ path, times: 1, spec: { kind: 'reset' } });

@@ -57,14 +57,15 @@ export function earlyRequestKey(method: string, url: string): string {
  * The early answer to `method url` sent with `token`, taken out of the registry: undefined when
  * there is none, when it was sent with another token, or when the early request failed.
  */
-export async function takeEarlyResponse(method: string, url: string, token: string): Promise<RawResponse | undefined> {
-  const responses = earlyStart()?.responses;
+export async function takeEarlyResponse(method: string, url: string, token: string): Promise<(RawResponse & { startedAt: number }) | undefined> {
+  const early = earlyStart();
+  const responses = early?.responses;
   const key = earlyRequestKey(method, url);
   const pending = responses?.get(key);
   if (!pending) return undefined;
   responses!.delete(key);
   try {
-    return (await pending.token) === token ? await pending.response : undefined;
+    return (await pending.token) === token ? { ...(await pending.response), startedAt: early!.startedAt } : undefined;
   } catch {
     return undefined;
   }

@@ -67,14 +67,17 @@ export class NodeHttpClient implements IRequestClient {
     private readonly pool: ConnectionPool = sharedPool,
     /** For Retry-After given as an HTTP date. */
     private readonly clock: Clock = systemClock,
+    /** Told when an answer came from the early start (./early-start.ts), with the time its request left. */
+    private readonly onEarlyAnswer?: (startedAt: number) => void,
   ) {}
 
   async request(method: HttpMethod, url: string, options: ClientRequestOptions): Promise<SdkResponse> {
     const target = withParams(url, options.params);
     // A cold start's first requests may have left before this code was loaded: their answers go
     // through the same checks as any other.
-    const answer = (await takeEarlyResponse(method, target.href, options.authToken)) ?? (await this.exchange(method, target, options));
-    const { status, text, retryAfter } = answer;
+    const early = await takeEarlyResponse(method, target.href, options.authToken);
+    if (early) this.onEarlyAnswer?.(early.startedAt);
+    const { status, text, retryAfter } = early ?? (await this.exchange(method, target, options));
     if (status < 200 || status > 299) throw errorFromResponse(status, text, retryAfter, this.clock());
     return { status, data: parseJsonBody(text, status) };
   }
