@@ -5,7 +5,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { EARLY_START_ENTRY, EARLY_START_FILE } from '../infra/constructs/early-start-bundle';
+import { EARLY_START_BUILD, EARLY_START_OUTPUTS } from '../infra/constructs/early-start-bundle';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
 
@@ -42,7 +42,7 @@ export interface BundleRequest {
   sourcemap?: boolean;
   /** Modules evaluated before the entry, relative to the project root. */
   inject?: readonly string[];
-  /** Also build `start.mjs` (SecretsFunction's early start); the handler is then `start.<export>`. Default false. */
+  /** Also build `start.mjs` and `early-start.js` (SecretsFunction's early start); the handler is then `start.<export>`. Default false. */
   earlyStart?: boolean;
 }
 
@@ -91,19 +91,11 @@ export async function bundleHandler(request: BundleRequest): Promise<BuiltBundle
   return { file: outfile, bytes, ...(mapBytes === undefined ? {} : { mapBytes }), packages: packageShares(result.metafile, outfile) };
 }
 
-/** `start.mjs` as SecretsFunction builds it (infra/constructs/early-start-bundle.ts). */
+/** `start.mjs` and `early-start.js` as SecretsFunction builds them (infra/constructs/early-start-bundle.ts). */
 async function buildEarlyStart(outDir: string): Promise<void> {
-  await build({
-    absWorkingDir: PROJECT_ROOT,
-    entryPoints: [EARLY_START_ENTRY],
-    outfile: join(outDir, EARLY_START_FILE),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    minify: true,
-    logLevel: 'silent',
-  });
+  for (const { entry, file, format } of EARLY_START_OUTPUTS) {
+    await build({ absWorkingDir: PROJECT_ROOT, entryPoints: [entry], outfile: join(outDir, file), format, ...EARLY_START_BUILD, logLevel: 'silent' });
+  }
 }
 
 /** Output bytes per package for one output file of a metafile. */

@@ -7,7 +7,8 @@
  *   npm run bench -- --only warm,bundle some parts (warm, cold, bundle)
  *   npm run bench -- --quick            fewer repetitions, for a smoke run
  *   npm run bench -- --no-publish       print only
- *   npm run bench -- --only cold --approaches op-lambda,op-lambda-late   some cold-start approaches
+ *   npm run bench -- --only cold --approaches op-lambda,op-lambda-late --counts 10,50 --repetitions 15
+ *                                       some cold-start approaches and secret counts, more repetitions
  *
  * Not part of `npm test`: figures depend on the machine, and tests assert no timings.
  */
@@ -44,6 +45,8 @@ function settingsFrom(argv: readonly string[]): RunSettings {
       'no-publish': { type: 'boolean', default: false },
       'latency-ms': { type: 'string', default: '20' },
       approaches: { type: 'string' },
+      repetitions: { type: 'string' },
+      counts: { type: 'string' },
     },
   });
   const only = values.only?.split(',').map((part) => part.trim());
@@ -57,8 +60,8 @@ function settingsFrom(argv: readonly string[]): RunSettings {
     publish: !(values['no-publish'] ?? false),
     warm: { rounds: quick ? 5 : 15, invokesPerRound: quick ? 5_000 : 20_000 },
     cold: {
-      secretCounts: [1, 10, 50],
-      repetitions: quick ? 1 : 7,
+      secretCounts: values.counts ? values.counts.split(',').map(Number) : [1, 10, 50],
+      repetitions: values.repetitions ? Number(values.repetitions) : quick ? 1 : 7,
       latencyMs,
       ...(values.approaches ? { approaches: values.approaches.split(',').map((id) => id.trim() as ColdApproachId) } : {}),
     },

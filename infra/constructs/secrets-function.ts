@@ -23,7 +23,7 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SecretMetric, SERVICE_DIMENSION, type SecretMetricName } from '../../shared/audit/metrics';
 import { InvalidReferenceError } from '../../shared/secrets/errors';
 import { isReference, parseReference } from '../../shared/secrets/reference';
-import { EARLY_START_MODULE, earlyStartBuildCommand } from './early-start-bundle';
+import { EARLY_START_MODULE, earlyStartBuildCommands } from './early-start-bundle';
 import { PACKAGE_ROOT } from './package-root';
 
 /** Where and how the function reaches 1Password Connect. */
@@ -91,7 +91,7 @@ export interface SecretsFunctionProps {
   /**
    * Send the cold start's first requests to 1Password before the function's code is loaded, so
    * that loading it and waiting for the answers overlap: Lambda loads `start.mjs` (shared/start.ts),
-   * which starts them and then loads the bundle. The handler becomes `start.<handler>`.
+   * which starts them (`early-start.js`) and then loads the bundle. The handler becomes `start.<handler>`.
    * @default true
    */
   readonly earlyStart?: boolean;
@@ -348,13 +348,13 @@ function grantNetworkInterfaces(role: iam.Role): void {
   );
 }
 
-/** Builds `start.mjs` beside the bundle, with the esbuild NodejsFunction bundles with. */
+/** Builds `start.mjs` and `early-start.js` beside the bundle, with the esbuild NodejsFunction bundles with. */
 function earlyStartHooks(projectRoot: string): NonNullable<NodejsFunctionProps['bundling']>['commandHooks'] {
   const esbuildBin = createRequire(join(projectRoot, 'package.json')).resolve('esbuild/bin/esbuild');
   return {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (_inputDir, outputDir) => [earlyStartBuildCommand(esbuildBin, outputDir)],
+    afterBundling: (_inputDir, outputDir) => earlyStartBuildCommands(esbuildBin, outputDir),
   };
 }
 
