@@ -12,7 +12,19 @@ export type FaultSpec =
   /** 200 with a body that is not valid JSON. */
   | { kind: 'malformed' }
   /** Delay, then answer normally. */
-  | { kind: 'latency'; latencyMs: number };
+  | { kind: 'latency'; latencyMs: number }
+  /**
+   * The real answer, its JSON body rewritten by `edit` (status and headers kept), as a compromised
+   * server could serve it: an id `..`, a field value that is a number.
+   */
+  | { kind: 'tamper'; edit: (body: unknown) => unknown }
+  /**
+   * 200 with a JSON body of `bytes` bytes, streamed as the client reads it (so the server never
+   * holds it); its length declared in Content-Length only with `declareLength`.
+   */
+  | { kind: 'oversized'; bytes: number; declareLength?: boolean }
+  /** A redirect to `location`, with no body. */
+  | { kind: 'redirect'; status: 301 | 302 | 303 | 307 | 308; location: string };
 
 export interface Fault {
   method?: string;
@@ -22,6 +34,9 @@ export interface Fault {
   times?: number;
   spec: FaultSpec;
 }
+
+/** An oversized body is at least its JSON frame: `{"pad":""}`. */
+export const OVERSIZED_MIN_BYTES = 10;
 
 interface ArmedFault {
   fault: Fault;
@@ -33,6 +48,9 @@ function checkSpec(spec: FaultSpec): void {
     throw new RangeError('a status fault needs an HTTP status from 100 to 599');
   }
   if (spec.kind === 'latency' && !(spec.latencyMs >= 0)) throw new RangeError('a latency fault needs latencyMs >= 0');
+  if (spec.kind === 'oversized' && !(Number.isSafeInteger(spec.bytes) && spec.bytes >= OVERSIZED_MIN_BYTES)) {
+    throw new RangeError(`an oversized fault needs a whole number of bytes >= ${OVERSIZED_MIN_BYTES}`);
+  }
 }
 
 export class FaultBook {

@@ -1,8 +1,12 @@
 // One request's way through the server: log, latency, fault injection, routing, response.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FaultBook, FaultSpec } from './faults';
 import {
+  CONNECT_VERSION,
+  VERSION_HEADER,
   bodyBytes,
   errorResponse,
   readBody,
@@ -74,6 +78,37 @@ function finishHalfway(exchange: Exchange, response: ConnectResponse): void {
   exchange.res.write(body.subarray(0, Math.floor(body.length / 2)), () => exchange.req.socket.destroy());
 }
 
+/** The answer with its JSON body rewritten; a body that is not JSON is left as it is. */
+function tampered(response: ConnectResponse, edit: (body: unknown) => unknown): ConnectResponse {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyBytes(response).toString('utf8'));
+  } catch {
+    return response;
+  }
+  return { ...response, body: JSON.stringify(edit(body)) };
+}
+
+/** `{"pad":"xxx…"}` of exactly `bytes` bytes, in chunks, as the client takes them. */
+function* oversizedBody(bytes: number): Generator<Buffer> {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  yield Buffer.from('{"pad":"');
+  for (let left = bytes - 10; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+  yield Buffer.from('"}');
+}
+
+async function streamOversized(deps: PipelineDeps, exchange: Exchange, spec: Extract<FaultSpec, { kind: 'oversized' }>): Promise<void> {
+  exchange.entry.status = 200;
+  deps.state.metrics.add('op_connect_http_requests_total', { method: exchange.entry.method, route: exchange.routeLabel, status: '200' });
+  const length: Record<string, string> = spec.declareLength ? { 'Content-Length': String(spec.bytes) } : {};
+  exchange.res.writeHead(200, { [VERSION_HEADER]: CONNECT_VERSION, 'Content-Type': 'application/json', ...length });
+  try {
+    await pipeline(Readable.from(oversizedBody(spec.bytes)), exchange.res);
+  } catch {
+    // The client hung up before the end: what a client with a size limit does.
+  }
+}
+
 async function route(deps: PipelineDeps, exchange: Exchange): Promise<ConnectResponse> {
   const { req, entry } = exchange;
   const match = matchRoute(entry.method, entry.path);
@@ -121,6 +156,15 @@ async function injectFault(deps: PipelineDeps, exchange: Exchange, spec: FaultSp
     case 'latency':
       await deps.lifetime.delay(spec.latencyMs);
       return false;
+    case 'tamper':
+      finish(deps, exchange, tampered(await route(deps, exchange), spec.edit));
+      return true;
+    case 'oversized':
+      await streamOversized(deps, exchange, spec);
+      return true;
+    case 'redirect':
+      finish(deps, exchange, { status: spec.status, headers: { Location: spec.location } });
+      return true;
   }
 }
 

@@ -4,6 +4,7 @@ import { Agent as HttpAgent, createServer, type IncomingMessage, type Server, ty
 import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ConnectError } from '../../shared/secrets/errors';
+import { ByteBudget } from '../../shared/secrets/connect/byte-budget';
 import { toConnectError } from '../../shared/secrets/connect/connect-errors';
 import { ConnectionPool, MAX_RESPONSE_BYTES, NodeHttpClient } from '../../shared/secrets/connect/transport';
 
@@ -197,6 +198,25 @@ describe('answers that are not followed or not read', () => {
     });
     const error = await rejectionOf(client().request('get', `${target.url}/v1/vaults`, { authToken: TOKEN }));
     expect(error).toMatchObject({ code: 'INVALID_RESPONSE', retryable: false });
+  });
+
+  it('clients sharing a byte budget read no more than it in all, and send nothing once it is spent', async () => {
+    const body = JSON.stringify({ pad: 'x'.repeat(300 * 1024) });
+    const target = await server((_request, response) => json(response, 200, JSON.parse(body)));
+    const budget = new ByteBudget(512 * 1024);
+    const pool = new ConnectionPool();
+    pools.push(pool);
+    const shared = (): NodeHttpClient => new NodeHttpClient(new AbortController().signal, pool, Date.now, budget);
+    await shared().request('get', `${target.url}/v1/vaults/a`, { authToken: TOKEN });
+    expect(await rejectionOf(shared().request('get', `${target.url}/v1/vaults/b`, { authToken: TOKEN }))).toMatchObject({
+      code: 'INVALID_RESPONSE',
+      retryable: false,
+      message: `Connect's answers to one resolve exceeded its budget of ${512 * 1024} bytes`,
+    });
+    expect(budget.bytesRead).toBeLessThanOrEqual(512 * 1024 + 64 * 1024);
+    expect(budget.exhausted).toBe(true);
+    expect(await rejectionOf(shared().request('get', `${target.url}/v1/vaults/c`, { authToken: TOKEN }))).toMatchObject({ code: 'INVALID_RESPONSE' });
+    expect(target.requests.map((request) => request.url)).toEqual(['/v1/vaults/a', '/v1/vaults/b']);
   });
 });
 

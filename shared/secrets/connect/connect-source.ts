@@ -20,6 +20,7 @@ import type { Environment } from '../environment';
 import { ConnectError } from '../errors';
 import type { SecretReference } from '../reference';
 import type { ResolveOptions, SecretSource } from '../source';
+import { ByteBudget } from './byte-budget';
 import { createGate } from './concurrency';
 import { Resolution, type ConnectOutcome } from './resolution';
 import type { RetryPolicy } from './retry';
@@ -44,6 +45,17 @@ export interface ConnectSourceOptions {
    * 32 requests cost 1Password's rate limits no more than 32 requests one after the other.
    */
   concurrency?: number;
+  /**
+   * Bytes of Connect's answers one `resolve` may read, all its responses (and their retries)
+   * together; a read that would go over it is abandoned, and the references it served fail with
+   * INVALID_RESPONSE. The memory a resolve can take stays bounded however many requests are in flight.
+   *
+   * An item is a few KiB and an item list some 400 bytes per item, so 8 MiB holds hundreds of
+   * items and the lists of vaults with some 20,000 items, while parsing it stays well within the
+   * smallest function's memory (a per-response cap alone allowed `concurrency` x 16 MiB).
+   * @default 8388608 (8 MiB)
+   */
+  maxBytesPerResolve?: number;
   /** Cap on one attempt, always further capped by the deadline. Default 5000. */
   attemptTimeoutMs?: number;
   /** Attempts per request, the first included. Default 4. */
@@ -56,13 +68,14 @@ export interface ConnectSourceOptions {
   clock?: Clock;
 }
 
-const DEFAULTS = { concurrency: 32, attemptTimeoutMs: 5_000, maxAttempts: 4, backoffBaseMs: 100 } as const;
+const DEFAULTS = { concurrency: 32, maxBytesPerResolve: 8 * 1024 * 1024, attemptTimeoutMs: 5_000, maxAttempts: 4, backoffBaseMs: 100 } as const;
 
 export class ConnectSource implements SecretSource {
   private readonly serverUrl: string;
   private readonly token: ConnectTokenSource;
   private readonly policy: RetryPolicy;
   private readonly concurrency: number;
+  private readonly maxBytesPerResolve: number;
   private readonly clock: Clock;
   private readonly index = new TitleIndex();
   private readonly pool = new ConnectionPool();
@@ -72,6 +85,7 @@ export class ConnectSource implements SecretSource {
     this.serverUrl = connectServerUrl(options.host, options.allowHttp ?? false);
     this.token = typeof options.token === 'string' ? fixedToken(options.token) : options.token;
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULTS.concurrency);
+    this.maxBytesPerResolve = positiveInteger('maxBytesPerResolve', options.maxBytesPerResolve ?? DEFAULTS.maxBytesPerResolve);
     this.clock = options.clock ?? systemClock;
     this.policy = {
       maxAttempts: positiveInteger('maxAttempts', options.maxAttempts ?? DEFAULTS.maxAttempts),
@@ -93,7 +107,7 @@ export class ConnectSource implements SecretSource {
 
   async resolve(references: readonly SecretReference[], options: ResolveOptions): Promise<ConnectOutcome> {
     if (Number.isNaN(options.deadline)) throw new TypeError('ResolveOptions.deadline must be epoch milliseconds');
-    const outcome: ConnectOutcome = { values: new Map(), errors: new Map() };
+    const outcome: ConnectOutcome = { values: new Map(), errors: new Map(), bytesRead: 0 };
     const unique = [...new Map(references.map((reference) => [reference.key, reference])).values()];
     if (unique.length === 0) return outcome;
     const bounds: DeadlineBounds = { deadline: options.deadline, signal: options.signal, clock: this.clock };
@@ -102,6 +116,7 @@ export class ConnectSource implements SecretSource {
       for (const reference of unique) outcome.errors.set(reference.key, token.forReference(reference.raw));
       return outcome;
     }
+    const budget = new ByteBudget(this.maxBytesPerResolve);
     const resolution = new Resolution({
       id: ++this.resolutions,
       index: this.index,
@@ -109,10 +124,11 @@ export class ConnectSource implements SecretSource {
       policy: this.policy,
       gate: createGate(this.concurrency),
       connect: (signal, onEarlyAnswer) =>
-        OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock, onEarlyAnswer) }),
+        OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock, budget, onEarlyAnswer) }),
       onFetch: options.onFetch,
     });
     await resolution.resolveAll(unique, outcome);
+    outcome.bytesRead = budget.bytesRead;
     for (const [key, error] of outcome.errors) outcome.errors.set(key, redacted(error, token));
     // The token may have been rotated: read it again before the next resolve.
     if ([...outcome.errors.values()].some((error) => error.code === 'UNAUTHORIZED')) this.token.invalidate();

@@ -10,6 +10,7 @@ import type { FullItem } from '@1password/connect';
 import { ConnectError } from '../errors';
 import type { SecretReference } from '../reference';
 import { exactlyOne, matchByIdThenName } from './match';
+import { fieldValue, oneTimeCodeValue } from './response-checks';
 
 type ItemField = NonNullable<FullItem['fields']>[number];
 
@@ -27,7 +28,9 @@ export function selectField(item: FullItem, reference: SecretReference): FieldMa
   if (candidates instanceof ConnectError) return candidates;
   const field = pickField(candidates, reference);
   if (field instanceof ConnectError) return field;
-  return reference.attribute === 'otp' ? oneTimeCode(field, reference) : { value: field.value ?? '', fieldId: field.id ?? '' };
+  if (reference.attribute === 'otp') return oneTimeCode(field, reference);
+  const value = fieldValue(field, reference.raw);
+  return value instanceof ConnectError ? value : { value, fieldId: field.id ?? '' };
 }
 
 function fieldsInScope(item: FullItem, reference: SecretReference): ItemField[] | ConnectError {
@@ -58,10 +61,6 @@ function oneTimeCode(field: ItemField, reference: SecretReference): FieldMatch |
     return new ConnectError('FIELD_NOT_FOUND', 'the field is not a one-time password field', { reference: reference.raw });
   }
   // The SDK maps Connect's undocumented `totp` property (the current code) to `otp`.
-  if (typeof field.otp !== 'string' || field.otp.length === 0) {
-    return new ConnectError('FIELD_NOT_FOUND', 'Connect returned no current code for the one-time password field', {
-      reference: reference.raw,
-    });
-  }
-  return { value: field.otp, fieldId: field.id ?? '' };
+  const code = oneTimeCodeValue(field.otp, reference.raw);
+  return code instanceof ConnectError ? code : { value: code, fieldId: field.id ?? '' };
 }

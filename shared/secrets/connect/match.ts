@@ -11,8 +11,9 @@ export function matchByIdThenName<T extends { id?: string }>(entries: readonly T
   return byId.length > 0 ? byId : entries.filter((entry) => sameName(nameOf(entry), wanted));
 }
 
+/** A name from Connect's answer may be anything at run time: only a string can match. */
 export function sameName(name: string | undefined, wanted: string): boolean {
-  return name !== undefined && name.toLowerCase() === wanted.toLowerCase();
+  return typeof name === 'string' && name.toLowerCase() === wanted.toLowerCase();
 }
 
 /** What to say when a search finds nothing, or more than one. */

@@ -15,6 +15,7 @@ import type { Gate } from './concurrency';
 import { toConnectError } from './connect-errors';
 import { selectField } from './field-selection';
 import { exactlyOne, matchByIdThenName } from './match';
+import { checkedItem } from './response-checks';
 import { withRetry, type Attempted, type RetryPolicy } from './retry';
 import { toItemEntries, toVaultEntries, type ItemEntry, type TitleIndex, type VaultEntry } from './title-index';
 
@@ -32,6 +33,8 @@ export interface ConnectSecret {
 export interface ConnectOutcome {
   values: Map<string, ConnectSecret>;
   errors: Map<string, ConnectError>;
+  /** Bytes of Connect's answers (bodies) this resolve read, held to `maxBytesPerResolve`. */
+  bytesRead: number;
 }
 
 export interface ResolutionContext {
@@ -204,7 +207,7 @@ export class Resolution {
     let started = bounds.clock();
     const sentEarly = (startedAt: number): void => void (started = Math.min(started, startedAt));
     const attempted = await withRetry(
-      async (signal) => checkedItem(await connect(signal, sentEarly).getItemById(encodeURIComponent(vaultId), encodeURIComponent(itemId))),
+      async (signal) => checkedItem(await connect(signal, sentEarly).getItemById(encodeURIComponent(vaultId), encodeURIComponent(itemId)), { vaultId, itemId }),
       policy,
       bounds,
       gate,
@@ -271,12 +274,4 @@ function groupByItem(located: readonly LocatedReference[]): LocatedReference[][]
 
 function sameLocation(a: ItemLocation, b: ItemLocation): boolean {
   return a.vaultId === b.vaultId && a.itemId === b.itemId;
-}
-
-/** A full item as Connect sends it; anything else is a malformed answer, retried like one. */
-function checkedItem(item: FullItem | undefined): FullItem {
-  if (typeof item?.id !== 'string' || (item.fields !== undefined && !Array.isArray(item.fields))) {
-    throw new ConnectError('INVALID_RESPONSE', 'Connect returned a malformed item');
-  }
-  return item;
 }

@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../deadline';
 import { ConnectError } from '../errors';
 import { looksLikeId } from '../reference';
 import { exactlyOne, sameName } from './match';
+import { listedId } from './response-checks';
 import { withRetry, type Attempted, type RetryPolicy } from './retry';
 import { connectServerUrl } from './server-url';
 import { NodeHttpClient } from './transport';
@@ -54,14 +55,14 @@ export class ConnectRestClient {
     // Matched here rather than with a `filter` query, as ConnectSource does: same request count,
     // and no dependence on which filter attribute (name or title) a server version understands.
     const vaults = await this.get<{ id: string; name: string }[]>('/v1/vaults', deadline);
-    return onlyMatch(listOf(vaults).filter((candidate) => sameName(candidate.name, vault)), 'vault').id;
+    return listedId(onlyMatch(listOf(vaults).filter((candidate) => sameName(candidate.name, vault)), 'vault').id, 'vault list');
   }
 
   /** The item's id in a vault: given as an id, or looked up by exact (case-insensitive) title. */
   async itemId(vaultId: string, item: string, deadline: number): Promise<string> {
     if (looksLikeId(item)) return item;
     const items = await this.get<{ id: string; title: string }[]>(`/v1/vaults/${encodeURIComponent(vaultId)}/items`, deadline);
-    return onlyMatch(listOf(items).filter((candidate) => sameName(candidate.title, item)), 'item').id;
+    return listedId(onlyMatch(listOf(items).filter((candidate) => sameName(candidate.title, item)), 'item').id, 'item list');
   }
 
   /** GET `path` as JSON, retried on transient failures; throws ConnectError. */

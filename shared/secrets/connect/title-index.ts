@@ -9,6 +9,7 @@
  */
 import type { FullItem, Vault } from '@1password/connect';
 import { ConnectError } from '../errors';
+import { listedId } from './response-checks';
 
 export interface VaultEntry {
   id: string;
@@ -70,19 +71,20 @@ export function toVaultEntries(vaults: unknown): VaultEntry[] {
   if (!Array.isArray(vaults)) throw malformed('vault list');
   return vaults.map((vault: Partial<Vault>) => {
     if (typeof vault?.id !== 'string' || typeof vault.name !== 'string') throw malformed('vault list');
-    return { id: vault.id, name: vault.name };
+    return { id: listedId(vault.id, 'vault list'), name: vault.name };
   });
 }
 
-/** Connect's item list without trashed items, checked. */
+/** Connect's item list without trashed items, checked (trashed ones too: no hostile id is harmless). */
 export function toItemEntries(items: unknown): ItemEntry[] {
   if (!Array.isArray(items)) throw malformed('item list');
-  return items
-    .filter((item: Partial<FullItem>) => item?.trashed !== true)
-    .map((item: Partial<FullItem>) => {
-      if (typeof item?.id !== 'string') throw malformed('item list');
-      return { id: item.id, title: typeof item.title === 'string' ? item.title : '' };
-    });
+  const entries: ItemEntry[] = [];
+  for (const item of items as Partial<FullItem>[]) {
+    if (typeof item?.id !== 'string') throw malformed('item list');
+    const id = listedId(item.id, 'item list');
+    if (item.trashed !== true) entries.push({ id, title: typeof item.title === 'string' ? item.title : '' });
+  }
+  return entries;
 }
 
 function malformed(what: string): ConnectError {

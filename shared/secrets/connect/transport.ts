@@ -14,6 +14,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import type { ClientRequestOptions, IRequestClient } from '@1password/connect';
 import { ConnectError } from '../errors';
 import { systemClock, type Clock } from '../deadline';
+import type { ByteBudget } from './byte-budget';
 import { clip, codeForStatus, describeStatus, parseRetryAfter } from './connect-errors';
 import { takeEarlyResponse, type RawResponse } from './early-responses';
 
@@ -23,6 +24,7 @@ type SdkResponse = Awaited<ReturnType<IRequestClient['request']>>;
 /**
  * The largest body read (16 MiB). An item is a few KiB and an item list of a large vault a few
  * MiB; a bigger answer is not Connect's, and reading it all would only exhaust the function's memory.
+ * A client given a ByteBudget (as every resolve's are) is held to that too, all its responses together.
  */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
@@ -67,16 +69,23 @@ export class NodeHttpClient implements IRequestClient {
     private readonly pool: ConnectionPool = sharedPool,
     /** For Retry-After given as an HTTP date. */
     private readonly clock: Clock = systemClock,
+    /** Bytes this client may read, shared with the other clients of the same resolve. */
+    private readonly budget?: ByteBudget,
     /** Told when an answer came from the early start (./early-start.ts), with the time its request left. */
     private readonly onEarlyAnswer?: (startedAt: number) => void,
   ) {}
 
   async request(method: HttpMethod, url: string, options: ClientRequestOptions): Promise<SdkResponse> {
+    // Nothing more can be read: asking would only make the server send it.
+    if (this.budget?.exhausted) throw this.budget.exceeded();
     const target = withParams(url, options.params);
     // A cold start's first requests may have left before this code was loaded: their answers go
     // through the same checks as any other.
     const early = await takeEarlyResponse(method, target.href, options.authToken);
-    if (early) this.onEarlyAnswer?.(early.startedAt);
+    if (early) {
+      this.onEarlyAnswer?.(early.startedAt);
+      if (this.budget && !this.budget.spend(Buffer.byteLength(early.text))) throw this.budget.exceeded(early.status);
+    }
     const { status, text, retryAfter } = early ?? (await this.exchange(method, target, options));
     if (status < 200 || status > 299) throw errorFromResponse(status, text, retryAfter, this.clock());
     return { status, data: parseJsonBody(text, status) };
@@ -93,7 +102,7 @@ export class NodeHttpClient implements IRequestClient {
     // Connect never redirects, and a 3xx is not followed: following one could hand the token to
     // another origin. It is an unexpected status like any other.
     const status = response.statusCode ?? 0;
-    const text = await readBody(response, status, this.signal);
+    const text = await readBody(response, status, this.signal, this.budget);
     return { status, text, retryAfter: headerValue(response.headers['retry-after']) };
   }
 }
@@ -112,26 +121,27 @@ function send(target: URL, options: RequestOptions, body: string | undefined): P
   });
 }
 
-/** The body as text, at most MAX_RESPONSE_BYTES; a connection that ends early rejects. */
-function readBody(response: IncomingMessage, status: number, signal: AbortSignal): Promise<string> {
+/**
+ * The body as text, at most MAX_RESPONSE_BYTES and within `budget`; a connection that ends early
+ * rejects. A body declared too large is not read at all; one that grows too large is abandoned.
+ */
+function readBody(response: IncomingMessage, status: number, signal: AbortSignal, budget: ByteBudget | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
     // Aborting destroys the socket, which fails the body with ECONNRESET: the signal's reason says why.
     const fail = (error: unknown): void => reject(signal.aborted ? signal.reason : error);
-    const declared = Number(response.headers['content-length']);
-    if (declared > MAX_RESPONSE_BYTES) {
+    const abandon = (error: ConnectError): void => {
       response.destroy();
-      reject(tooLarge(status));
-      return;
-    }
+      reject(error);
+    };
+    const declared = Number(response.headers['content-length']);
+    if (declared > MAX_RESPONSE_BYTES) return abandon(tooLarge(status));
+    if (budget && declared > budget.remainingBytes) return abandon(budget.exceeded(status));
     const chunks: Buffer[] = [];
     let size = 0;
     response.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) {
-        response.destroy();
-        reject(tooLarge(status));
-        return;
-      }
+      if (budget && !budget.spend(chunk.length)) return abandon(budget.exceeded(status));
+      if (size > MAX_RESPONSE_BYTES) return abandon(tooLarge(status));
       chunks.push(chunk);
     });
     response.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
