@@ -7,9 +7,11 @@
  *   never relayed: the answer is this function's own problem, carrying the provider's status and
  *   error code (when it has the strict shape of provider-error.ts), nothing else of its body.
  * - Redirects are not followed: a 3xx is a 502, and the origin it points at is never contacted.
- * - A 401 from the provider means the key may have been rotated since this container cached it:
- *   the key is read again from 1Password (at most once per REFRESH_INTERVAL_MS) and the payment
- *   retried once, under the same Idempotency-Key. When that read fails, the answer is 503 with
+ * - Every minute (OP_REVALIDATE_MS, set by the construct) the first request asks 1Password whether
+ *   the key changed, so a rotated key is used from the first request after the interval on.
+ * - A 401 from the provider means the key may have been rotated since this container checked: the
+ *   middleware's refresh asks whether it changed (one request) and re-reads it only if it did (at
+ *   most once per REFRESH_INTERVAL_MS), and the payment is retried once, under the same Idempotency-Key. When that read fails, the answer is 503 with
  *   Retry-After (no payment was made); a transient failure holds the refresh only for that wait,
  *   so a rotation met by an outage is picked up as soon as 1Password is back.
  * - Upstream calls end before the Lambda timeout, with RESERVE_MS left to answer.
@@ -42,8 +44,8 @@ import { isValidIdempotencyKey, parsePaymentRequest } from './payment-request';
 import { providerErrorCode } from './provider-error';
 import { providerUrl } from './provider-url';
 
-/** Minimum time between two forced reads of the key. */
-export const REFRESH_INTERVAL_MS = 30_000;
+/** Minimum time between two checks of the key after a provider 401 (each one request while nothing changed). */
+export const REFRESH_INTERVAL_MS = 5_000;
 /** Time kept, before the Lambda timeout, to answer after the last upstream call. */
 export const RESERVE_MS = 500;
 const KEY_NAME = 'PAYMENTS_API_KEY';

@@ -4,10 +4,12 @@
  *
  * - Each source has `current` and `previous` secrets; both verify, so a rotation never drops a
  *   delivery signed just before or just after it.
- * - A delivery that matches neither may be signed with a secret rotated in since this container
- *   cached them: the source's secrets are read again, together (one request when they share an
- *   item), at most once per source per REFRESH_INTERVAL_MS, so a flood of bad signatures cannot
- *   become a flood of 1Password reads. A refresh that fails transiently (1Password unreachable)
+ * - Every minute (OP_REVALIDATE_MS, set by the construct) the first delivery asks 1Password whether
+ *   the secrets changed, so a revoked secret stops verifying within that interval.
+ * - A delivery that matches neither may be signed with a secret rotated in since: the middleware's
+ *   refresh asks first whether anything changed (one request) and re-reads only a changed item,
+ *   at most once per source per REFRESH_INTERVAL_MS, so a flood of bad signatures costs one
+ *   request per 5 s and a delivery signed with a new secret verifies within 5 s even so. A refresh that fails transiently (1Password unreachable)
  *   answers 503 with Retry-After, since the delivery may be valid and senders retry; it holds the
  *   source only for that wait, so a rotation met by an outage verifies as soon as 1Password is back.
  * - Every secret is optional to the middleware: a stage may configure only some sources (the
@@ -46,8 +48,8 @@ import { REPLAY_TABLE_ENV } from './replay-contract';
 import { DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER } from './signature';
 import { verifyDelivery, type DeliveryVerdict, type SigningSecrets } from './verify-delivery';
 
-/** Minimum time between two forced reads of one source's secrets. */
-export const REFRESH_INTERVAL_MS = 30_000;
+/** Minimum time between two checks of one source's secrets after a miss (each one request while nothing changed). */
+export const REFRESH_INTERVAL_MS = 5_000;
 /** Suggested client wait when a source's secrets are unavailable. */
 const RETRY_AFTER_SECONDS = 5;
 

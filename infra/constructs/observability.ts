@@ -134,7 +134,7 @@ export class Observability extends Construct {
   }
 }
 
-/** One dashboard row per function: fetch latency, cache hits and fetches, failures and stale values, Lambda health. */
+/** One dashboard row per function: fetch latency, cache hits, fetches and changes, failures and stale values, Lambda health. */
 function dashboardRow(fn: SecretsFunction): cloudwatch.IWidget[] {
   const service = fn.serviceName;
   const width = 6;
@@ -148,9 +148,11 @@ function dashboardRow(fn: SecretsFunction): cloudwatch.IWidget[] {
       ],
     }),
     new cloudwatch.GraphWidget({
-      title: `${service}: cache hits and fetches`,
+      title: `${service}: cache hits, fetches and changes picked up`,
       width,
       left: [fn.metricSecretCacheHit({ label: 'cache hits' }), fn.metricSecretFetch({ label: 'fetches' })],
+      // Each count is a secret whose new value reached a warm container: after a rotation, about one per container.
+      right: [fn.metricSecretChanged({ label: 'changed' })],
     }),
     new cloudwatch.GraphWidget({
       title: `${service}: failures and stale served`,

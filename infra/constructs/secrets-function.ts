@@ -23,6 +23,7 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SecretMetric, SERVICE_DIMENSION, type SecretMetricName } from '../../shared/audit/metrics';
 import { InvalidReferenceError } from '../../shared/secrets/errors';
 import { isReference, parseReference } from '../../shared/secrets/reference';
+import { REVALIDATE_ENV } from '../../shared/secrets/store/revalidation';
 import { EARLY_START_MODULE, earlyStartBuildCommands } from './early-start-bundle';
 import { PACKAGE_ROOT } from './package-root';
 
@@ -51,6 +52,12 @@ export interface SecretsFunctionProps {
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * How often a warm container asks 1Password whether its secrets changed (one request when
+   * nothing did): a rotated or revoked secret is out of use within this interval. At least 1 s.
+   * @default Duration.minutes(1)
+   */
+  readonly revalidateInterval?: Duration;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /** @default 512 */
@@ -98,7 +105,8 @@ export interface SecretsFunctionProps {
 }
 
 /** Environment variables the construct owns (and so refuses as secrets or plain variables). */
-const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
+const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', REVALIDATE_ENV];
+const DEFAULT_REVALIDATE_INTERVAL = Duration.minutes(1);
 /** Reserved by the Lambda runtime. */
 const LAMBDA_RESERVED = /^(AWS_(REGION|DEFAULT_REGION|EXECUTION_ENV|ACCESS_KEY|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|LAMBDA_.*)|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|_X_AMZN_TRACE_ID)$/;
 /** Lambda's rule for environment variable names. */
@@ -125,6 +133,7 @@ export class SecretsFunction extends Construct {
     this.checkConnectHost(props.connect.host);
     // Validate every declaration before bundling, so a mistake fails fast and names itself.
     const declared = this.declareAll(props);
+    const revalidateMs = this.revalidateMs(props.revalidateInterval ?? DEFAULT_REVALIDATE_INTERVAL);
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -184,6 +193,7 @@ export class SecretsFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         OP_CONNECT_HOST: props.connect.host,
         OP_CONNECT_TOKEN_SECRET_ARN: props.connect.tokenSecret.secretArn,
+        [REVALIDATE_ENV]: String(revalidateMs),
         ...declared,
       },
     });
@@ -253,6 +263,11 @@ export class SecretsFunction extends Construct {
     return this.metric(SecretMetric.CacheHit, props);
   }
 
+  /** Secrets whose value changed in a warm container (rotation or revocation picked up). @default sum over 5 minutes */
+  metricSecretChanged(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(SecretMetric.Changed, props);
+  }
+
   /** Connect fetch latency in milliseconds. @default p50 over 5 minutes */
   metricSecretFetchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(SecretMetric.FetchLatency, { statistic: cloudwatch.Stats.p(50), ...props });
@@ -276,6 +291,13 @@ export class SecretsFunction extends Construct {
     if (isReference(value)) return this.declareSecret(name, value);
     this.checkVariableName(name, 'environment variable');
     this.plainVariables.add(name);
+  }
+
+  private revalidateMs(interval: Duration): number {
+    if (interval.isUnresolved()) this.fail('revalidateInterval must be known at synth time, not a token');
+    const ms = interval.toMilliseconds();
+    if (!Number.isInteger(ms) || ms < 1000) this.fail(`revalidateInterval must be at least 1 second (got ${interval.toHumanString()})`);
+    return ms;
   }
 
   private checkConnectHost(host: string): void {

@@ -54,6 +54,8 @@ export interface LocalApiOptions {
   /** Every request the gateway answered. */
   onRequest?: (record: GatewayRequestRecord) => void;
   maxContainersPerFunction?: number;
+  /** Variables set in every function over the template's (e.g. a short OP_REVALIDATE_MS for tests). */
+  environment?: Readonly<Record<string, string>>;
 }
 
 export interface LocalApi {
@@ -141,6 +143,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         OP_CONNECT_TOKEN_SECRET_ARN: undefined,
         ...(options.externalConnect?.allowHttp ? { OP_CONNECT_ALLOW_HTTP: 'true' } : {}),
         ...dynamo?.environment,
+        ...options.environment,
       },
       functionEnvironment: perFunctionEnvironment(functions, payments.url, choice.writeToken),
       maxContainersPerFunction: options.maxContainersPerFunction,

@@ -2,7 +2,8 @@
  * The audit trail of secret use: one JSON line per event on stdout (CloudWatch Logs) and
  * CloudWatch metrics in Embedded Metric Format.
  *
- * Events: `secret.fetch` (one per item fetched from Connect), `secret.refresh`, `secret.stale`,
+ * Events: `secret.fetch` (one per item fetched from Connect), `secret.refresh` (a held value fetched
+ * again: by revalidation, `refresh()` or TTL, versions before and after), `secret.stale`,
  * `secret.failure`, and `secret.access` (one per invocation that read secrets: which names, by
  * whom). The first four are rare and go through Powertools Logger and Metrics. `secret.access` is
  * on every warm invocation, where a Powertools log call costs several times the whole middleware,
@@ -16,7 +17,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ConnectError } from '../secrets/errors';
 import type { FetchReport } from '../secrets/source';
-import type { SecretStoreListener } from '../secrets/store/listener';
+import type { RefreshInfo, SecretStoreListener } from '../secrets/store/listener';
 import { emfCountDirective, METRICS_NAMESPACE, SecretMetric } from './metrics';
 import { apiGatewayVersion } from '../http/events';
 import { principalIn, routeIn, samePrincipal, type Principal } from './principal';
@@ -95,9 +96,14 @@ export class SecretAudit implements SecretStoreListener {
     this.metrics.publishStoredMetrics();
   }
 
-  /** `secret.refresh`: a cached secret was fetched again. */
-  refreshed(names: readonly string[], reference: string, info: { previousItemVersion?: number; itemVersion?: number; changed: boolean }): void {
-    this.log('info', 'secret.refresh', { names, reference, ...info });
+  /**
+   * `secret.refresh`: a held secret was fetched again, with the item version before and after and
+   * how it was noticed (`noticedBy`); SecretChanged when its value changed.
+   */
+  refreshed(names: readonly string[], reference: string, info: RefreshInfo): void {
+    const { previousItemVersion, itemVersion, changed, noticedBy } = info;
+    this.log('info', 'secret.refresh', { names, reference, previousItemVersion, itemVersion, changed, noticedBy });
+    if (changed) this.count(SecretMetric.Changed);
   }
 
   /** `secret.stale`, with SecretStaleServed: a refresh failed and the last good value stays. */

@@ -16,6 +16,11 @@ export const SecretMetric = {
   StaleServed: 'SecretStaleServed',
   /** A fetch of a secret failed. Count. */
   Failure: 'SecretFailure',
+  /**
+   * A held secret was fetched again and its value had changed (a rotation or revocation reached
+   * this container), however it was noticed. Count.
+   */
+  Changed: 'SecretChanged',
 } as const;
 
 export type SecretMetricName = (typeof SecretMetric)[keyof typeof SecretMetric];

@@ -30,6 +30,8 @@ export interface StackFixtureOptions {
   /** Contents of the local Connect server. @default the demo vault */
   seed?: ConnectSeed;
   maxContainersPerFunction?: number;
+  /** Variables set in every function over the template's. */
+  environment?: Readonly<Record<string, string>>;
 }
 
 export interface FixtureResponse {
@@ -93,6 +95,7 @@ async function startFixture(stage: string, stackName: string, cdkOut: string, op
     stackName,
     connectSeed: options.seed,
     maxContainersPerFunction: options.maxContainersPerFunction,
+    environment: options.environment,
     onLog: (line) => output.printer?.functionLine(line),
     onRequest: (record) => output.printer?.gatewayRequest(record),
     onConnectRequest: (entry, durationMs) => output.printer?.connectRequest(entry, durationMs),

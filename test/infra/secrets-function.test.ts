@@ -147,6 +147,15 @@ describe('SecretsFunction', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.main' });
   });
 
+  it('sets the revalidation interval the runtime reads: a minute unless told otherwise', () => {
+    expect(variablesOf(create().stack)['OP_REVALIDATE_MS']).toBe('60000');
+    expect(variablesOf(create({ revalidateInterval: Duration.seconds(30) }).stack)['OP_REVALIDATE_MS']).toBe('30000');
+  });
+
+  it('refuses a revalidation interval under a second, naming the function', () => {
+    expect(() => create({ revalidateInterval: Duration.millis(500) })).toThrow(/Test\/Fn: revalidateInterval must be at least 1 second/);
+  });
+
   it('treats an op:// environment value as a secret and keeps plain values plain', () => {
     const { stack, fn } = create({
       environment: { API_URL: 'https://api.example.com', OTP_CODE: 'op://vault/login/one-time password?attribute=otp' },

@@ -416,6 +416,26 @@ describe('writes', () => {
     expectConnectError(await call(server, `${alpha}/${created.id}`), 404);
   });
 
+  it('bumps the vault contentVersion on every write (create, replace, patch, delete, setField), as both lists report', async () => {
+    const vaultVersion = async (): Promise<number> =>
+      json<{ id: string; contentVersion: number }[]>(await call(server, '/v1/vaults')).find((vault) => vault.id === vaultId('alpha'))!.contentVersion;
+    const listedVersion = async (id: string): Promise<number | undefined> =>
+      json<{ id: string; version: number }[]>(await call(server, alpha)).find((item) => item.id === id)?.version;
+    const start = await vaultVersion();
+    const body = { title: 'versioned', category: 'PASSWORD', fields: [{ label: 'password', type: 'CONCEALED', value: 'v1-value' }] };
+    const created = json<ConnectItemJson>(await call(server, alpha, { token: writer(), method: 'POST', body }));
+    expect([await vaultVersion(), await listedVersion(created.id)]).toEqual([start + 1, 1]);
+    await call(server, `${alpha}/${created.id}`, { token: writer(), method: 'PUT', body: { ...created, title: 'versioned-2' } });
+    expect([await vaultVersion(), await listedVersion(created.id)]).toEqual([start + 2, 2]);
+    const patch = [{ op: 'replace', path: '/title', value: 'versioned-3' }];
+    await call(server, `${alpha}/${created.id}`, { token: writer(), method: 'PATCH', body: patch });
+    expect([await vaultVersion(), await listedVersion(created.id)]).toEqual([start + 3, 3]);
+    server.setField('alpha', created.id, 'password', 'v4-value');
+    expect([await vaultVersion(), await listedVersion(created.id)]).toEqual([start + 4, 4]);
+    await call(server, `${alpha}/${created.id}`, { token: writer(), method: 'DELETE' });
+    expect([await vaultVersion(), await listedVersion(created.id)]).toEqual([start + 5, undefined]);
+  });
+
   it('400s bad bodies', async () => {
     const id = await itemIdByTitle(server, 'alpha', 'stripe');
     expectConnectError(await call(server, `${alpha}/${id}`, { token: writer(), method: 'PUT', rawBody: '{"title": ' }), 400);
@@ -530,6 +550,17 @@ describe('fault injection', () => {
     expect(answer.headers.get(VERSION_HEADER)).toBe('1.7.1');
     expect(json<unknown>(answer)).toEqual({ status: 429, message: 'Too Many Requests' });
     expect(server.requests[0]?.status).toBe(429);
+  });
+
+  it('injects faults into the list calls a version check makes, and only those', async () => {
+    server.addFault({ method: 'GET', path: '/v1/vaults', spec: { kind: 'malformed' } });
+    server.addFault({ method: 'GET', path: /^\/v1\/vaults\/[^/]+\/items$/, spec: { kind: 'status', status: 503 } });
+    const vaultList = (await call(server, '/v1/vaults')).text;
+    expect(() => JSON.parse(vaultList) as unknown).toThrow(SyntaxError);
+    expect((await call(server, `/v1/vaults/${vaultId('alpha')}/items`)).status).toBe(503);
+    const itemId = server.getItem('alpha', 'stripe').id;
+    expect((await call(server, `/v1/vaults/${vaultId('alpha')}/items/${itemId}`)).status).toBe(200);
+    expect((await call(server, `/v1/vaults/${vaultId('alpha')}`)).status).toBe(200);
   });
 
   it('answers an injected status with a text or an empty body', async () => {

@@ -107,20 +107,23 @@ describe('rotation', () => {
   };
   const STRIPE_NAMES = ['STRIPE_WEBHOOK_SECRET', 'STRIPE_WEBHOOK_PREVIOUS'];
 
-  it('refresh(name) after a rotation returns the new value, and refreshes the rest of its item in the same request', async () => {
+  it('refresh(name) after a rotation asks what changed, then re-reads the rest of its item in the same request', async () => {
     const { secrets, handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options }, STRIPE_NAMES);
     await call(handler);
     await whileStripeRotated(async () => {
       connect.resetRequests();
       await expect(secrets.refresh('STRIPE_WEBHOOK_SECRET')).resolves.toBe(CANARY.rotated);
+      // The check: the vault list, then the item list of the vault whose version moved; then the one changed item.
+      expect(connect.countRequests({ method: 'GET', path: '/v1/vaults' })).toBe(1);
       expect(connect.countRequests({ method: 'GET', path: stripeItem() })).toBe(1);
-      expect(connect.countRequests()).toBe(1);
+      expect(connect.countRequests({ method: 'GET', path: ITEM_GET })).toBe(1);
+      expect(connect.countRequests()).toBe(3);
       expect(bodyOf(await call(handler))).toEqual({ STRIPE_WEBHOOK_SECRET: digest(CANARY.rotated), STRIPE_WEBHOOK_PREVIOUS: digest(CANARY.stripeCurrent) });
-      expect(connect.countRequests()).toBe(1);
+      expect(connect.countRequests()).toBe(3);
       expect(secrets.status()).toMatchObject({ STRIPE_WEBHOOK_SECRET: { itemVersion: 3 }, STRIPE_WEBHOOK_PREVIOUS: { itemVersion: 3 }, DATABASE_URL: { itemVersion: 1 } });
       expect(audit.events('secret.refresh')).toEqual([
-        expect.objectContaining({ names: ['STRIPE_WEBHOOK_SECRET'], previousItemVersion: 1, itemVersion: 3, changed: true }),
-        expect.objectContaining({ names: ['STRIPE_WEBHOOK_PREVIOUS'], previousItemVersion: 1, itemVersion: 3, changed: true }),
+        expect.objectContaining({ names: ['STRIPE_WEBHOOK_SECRET'], previousItemVersion: 1, itemVersion: 3, changed: true, noticedBy: 'refresh' }),
+        expect.objectContaining({ names: ['STRIPE_WEBHOOK_PREVIOUS'], previousItemVersion: 1, itemVersion: 3, changed: true, noticedBy: 'refresh' }),
       ]);
     });
   });
@@ -143,7 +146,7 @@ describe('rotation', () => {
     });
   });
 
-  it('concurrent refreshes of two secrets of one item share one request', async () => {
+  it('concurrent refreshes of two secrets of one item share one check and one item request', async () => {
     const { secrets, handler } = secretsHandler({ env: functionEnv(connect.url), ...audit.options }, STRIPE_NAMES);
     await call(handler);
     await whileStripeRotated(async () => {
@@ -151,7 +154,8 @@ describe('rotation', () => {
       connect.resetRequests();
       const refreshed = await Promise.all([secrets.refresh('STRIPE_WEBHOOK_SECRET'), secrets.refresh('STRIPE_WEBHOOK_PREVIOUS')]);
       expect(refreshed).toEqual([CANARY.rotated, CANARY.stripeCurrent]);
-      expect(connect.countRequests()).toBe(1);
+      expect(connect.countRequests({ method: 'GET', path: ITEM_GET })).toBe(1);
+      expect(connect.countRequests()).toBe(3);
     });
   });
 
@@ -168,7 +172,8 @@ describe('rotation', () => {
   it('refreshes ahead past ttlMs, serving the cached value meanwhile', async () => {
     let offsetMs = 0;
     const clock = (): number => Date.now() + offsetMs;
-    const { handler } = secretsHandler({ env: functionEnv(connect.url), ttlMs: 60_000, clock, ...audit.options }, ['GITHUB_WEBHOOK_SECRET']);
+    // Revalidation off: what ttlMs alone does (as for a source that cannot tell what changed).
+    const { handler } = secretsHandler({ env: functionEnv(connect.url), ttlMs: 60_000, revalidateMs: Infinity, clock, ...audit.options }, ['GITHUB_WEBHOOK_SECRET']);
     await call(handler);
     connect.setField('canary-prod', 'webhook-github', 'current', CANARY.rotated);
     try {

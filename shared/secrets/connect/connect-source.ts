@@ -14,12 +14,12 @@
  * ConnectErrors. No error carries a value, the token or a header. A 401 makes the token source
  * read the token again before the next resolve (it may have been rotated).
  */
-import { OnePasswordConnect } from '@1password/connect';
+import { OnePasswordConnect, type OPConnect } from '@1password/connect';
 import { systemClock, withinDeadline, type Clock, type DeadlineBounds } from '../deadline';
 import type { Environment } from '../environment';
 import { ConnectError } from '../errors';
 import type { SecretReference } from '../reference';
-import type { ResolveOptions, SecretSource } from '../source';
+import type { HeldItem, ResolveOptions, SecretSource, VersionCheckOptions, VersionCheckOutcome } from '../source';
 import { ByteBudget } from './byte-budget';
 import { createGate } from './concurrency';
 import { Resolution, type ConnectOutcome } from './resolution';
@@ -28,6 +28,7 @@ import { connectLocation, connectServerUrl } from './server-url';
 import { TitleIndex } from './title-index';
 import { connectTokenSource, fixedToken, type ConnectTokenOptions, type ConnectTokenSource } from './token-source';
 import { ConnectionPool, NodeHttpClient } from './transport';
+import { checkItemVersions } from './version-check';
 
 export interface ConnectSourceOptions {
   /** Base URL of the Connect server (OP_CONNECT_HOST), without `/v1`. */
@@ -133,6 +134,25 @@ export class ConnectSource implements SecretSource {
     // The token may have been rotated: read it again before the next resolve.
     if ([...outcome.errors.values()].some((error) => error.code === 'UNAUTHORIZED')) this.token.invalidate();
     return outcome;
+  }
+
+  /** Which held items changed: one vault list, plus an item list per vault whose content version moved. */
+  async checkVersions(held: readonly HeldItem[], options: VersionCheckOptions): Promise<VersionCheckOutcome> {
+    const bounds: DeadlineBounds = { deadline: options.deadline, clock: this.clock };
+    const token = await this.obtainToken(bounds);
+    if (token instanceof ConnectError) throw token;
+    const policy = options.singleAttempt ? { ...this.policy, maxAttempts: 1 } : this.policy;
+    // Lists are small, but a hostile server's lists are held to the same budget as a resolve's answers.
+    const budget = new ByteBudget(this.maxBytesPerResolve);
+    const connect = (signal: AbortSignal): OPConnect =>
+      OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock, budget) });
+    try {
+      return await checkItemVersions({ bounds, policy, connect }, held, options);
+    } catch (error) {
+      const failure = error instanceof ConnectError ? redacted(error, token) : new ConnectError('NETWORK', 'the version check failed');
+      if (failure.code === 'UNAUTHORIZED') this.token.invalidate();
+      throw failure;
+    }
   }
 
   /** Forgets the vault and item-title indexes (the next resolve by name reloads them). */

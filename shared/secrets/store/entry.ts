@@ -16,6 +16,8 @@ export class Entry {
   value?: string;
   itemVersion?: number;
   fetchedAt = 0;
+  /** When the value was last known current: fetched, or confirmed by a version check since. */
+  verifiedAt = 0;
   /** Kept across failures: a reference rarely moves, and a wrong guess costs one request at most. */
   location?: ItemLocation;
   failure?: Failure;

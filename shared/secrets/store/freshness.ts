@@ -4,6 +4,10 @@
  * that noticed it (refresh-ahead; no timers, so nothing runs while the container is frozen). A
  * refresh that fails transiently keeps the last good value for up to `maxStaleMs` past `ttlMs`
  * (stale-if-error).
+ *
+ * With a source that can tell whether an item changed, values are also confirmed every
+ * `revalidateMs` (./revalidation.ts); while confirmations fail, a value is served for up to
+ * `maxStaleMs` past its last confirmation, then fetched again like an expired one.
  */
 import { nonNegativeMs, positiveMs } from '../durations';
 import type { Entry } from './entry';
@@ -13,15 +17,18 @@ export type Age = 'fresh' | 'stale' | 'expired';
 export class Freshness {
   readonly ttlMs: number;
   readonly maxStaleMs: number;
+  /** Infinity when values are not revalidated. */
+  readonly revalidateMs: number;
 
-  constructor(options: { ttlMs?: number; maxStaleMs?: number }) {
+  constructor(options: { ttlMs?: number; maxStaleMs?: number; revalidateMs?: number }) {
     this.ttlMs = positiveMs('ttlMs', options.ttlMs ?? Infinity);
     this.maxStaleMs = nonNegativeMs('maxStaleMs', options.maxStaleMs ?? Infinity);
+    this.revalidateMs = positiveMs('revalidateMs', options.revalidateMs ?? Infinity);
   }
 
   /** fresh: serve; stale: serve and refresh; expired (or no value): fetch. */
   age(entry: Entry, now: number): Age {
-    if (entry.value === undefined) return 'expired';
+    if (entry.value === undefined || !this.isConfirmed(entry, now)) return 'expired';
     const ageMs = now - entry.fetchedAt;
     if (ageMs < this.ttlMs) return 'fresh';
     return ageMs < this.ttlMs + this.maxStaleMs ? 'stale' : 'expired';
@@ -29,7 +36,12 @@ export class Freshness {
 
   /** Whether the entry has a value that may still be served. */
   isUsable(entry: Entry, now: number): entry is Entry & { value: string } {
-    return entry.value !== undefined && now - entry.fetchedAt < this.ttlMs + this.maxStaleMs;
+    return entry.value !== undefined && now - entry.fetchedAt < this.ttlMs + this.maxStaleMs && this.isConfirmed(entry, now);
+  }
+
+  /** Not past `maxStaleMs` since the check that should have confirmed it. */
+  private isConfirmed(entry: Entry, now: number): boolean {
+    return now - entry.verifiedAt < this.revalidateMs + this.maxStaleMs;
   }
 
   /** When a usable entry turns stale. */

@@ -5,12 +5,18 @@
  */
 import type { ConnectError } from '../errors';
 import type { FetchReport } from '../source';
+import type { RefreshInfo } from './secret-cache';
+
+export type { NoticedBy, RefreshInfo } from './secret-cache';
 
 export interface SecretStoreListener {
   /** The source fetched an item; `coldStart` until the store first answered with every value. */
   fetched?(report: FetchReport, coldStart: boolean): void;
-  /** A refresh replaced the value of a reference declared under `names`. */
-  refreshed?(names: readonly string[], reference: string, info: { previousItemVersion?: number; itemVersion?: number; changed: boolean }): void;
+  /**
+   * A held value of a reference declared under `names` was fetched again: found changed by a
+   * revalidation, asked for by `refresh()` (a miss), or past `ttlMs`.
+   */
+  refreshed?(names: readonly string[], reference: string, info: RefreshInfo): void;
   /** A refresh failed transiently and the last good value stays in service. */
   stale?(names: readonly string[], reference: string, info: { ageMs: number; error: ConnectError }): void;
   /** A fetch failed for a reference. */

@@ -10,7 +10,7 @@
 import { systemClock, type Clock } from '../deadline';
 import { ConnectError } from '../errors';
 import type { SecretReference } from '../reference';
-import type { FetchReport, SecretSource, SourcedSecret, SourceOutcome } from '../source';
+import type { FetchReport, HeldItem, SecretSource, SourcedSecret, SourceOutcome } from '../source';
 import { Entry } from './entry';
 import { FailureBackoff, holdUntil, isHeldPermanently, type Failure } from './failure-backoff';
 import { Freshness } from './freshness';
@@ -39,10 +39,21 @@ export type CacheResult =
       readonly retryAfterMs: number;
     };
 
+/** What made the cache fetch a value it held again. */
+export type NoticedBy = 'revalidation' | 'refresh' | 'ttl';
+
+/** A held value fetched again: the item version before and after, whether the value changed, and why it was fetched. */
+export interface RefreshInfo {
+  readonly previousItemVersion?: number;
+  readonly itemVersion?: number;
+  readonly changed: boolean;
+  readonly noticedBy: NoticedBy;
+}
+
 /** What happened to a cached reference; for audit events and metrics. Never carries a value. */
 export interface CacheListener {
   /** A refresh replaced an existing value. */
-  refreshed?(reference: SecretReference, info: { previousItemVersion?: number; itemVersion?: number; changed: boolean }): void;
+  refreshed?(reference: SecretReference, info: RefreshInfo): void;
   /** A refresh failed transiently and the last good value is kept. */
   stale?(reference: SecretReference, info: { ageMs: number; error: ConnectError }): void;
   /** A fetch failed for this reference. */
@@ -57,6 +68,8 @@ export interface SecretCacheOptions {
   readonly ttlMs?: number;
   /** @default Infinity */
   readonly maxStaleMs?: number;
+  /** How often values are confirmed by a version check (./revalidation.ts). @default Infinity (never) */
+  readonly revalidateMs?: number;
   /** @default 1000; see ./failure-backoff.ts */
   readonly failureBackoffMs?: number;
   /** @default 60000 */
@@ -131,8 +144,8 @@ export class SecretCache {
         if (decision === 'fetch') toFetch.push(entry);
       }
     }
-    if (toRefresh.length > 0) this.fly(toRefresh, deadline);
-    if (toFetch.length > 0) this.fly(toFetch, deadline);
+    if (toRefresh.length > 0) this.fly(toRefresh, deadline, 'ttl');
+    if (toFetch.length > 0) this.fly(toFetch, deadline, 'ttl');
     if (waiting.length > 0) {
       const flights = waiting.map((entry) => entry.flight!);
       await awaitFlights(flights, deadline, this.clock);
@@ -149,7 +162,7 @@ export class SecretCache {
       .map(({ reference, optional = false }) => ({ entry: this.entry(reference), optional }))
       .filter(({ entry, optional }) => this.decide(entry, optional, now) === 'fetch')
       .map(({ entry }) => entry);
-    if (toFetch.length > 0) this.fly(toFetch, deadline);
+    if (toFetch.length > 0) this.fly(toFetch, deadline, 'ttl');
   }
 
   /**
@@ -166,8 +179,62 @@ export class SecretCache {
     deadline: number,
     candidates: readonly SecretReference[] = [],
   ): Promise<CacheResult | Map<string, CacheResult>> {
-    if (!isReferenceList(target)) return (await this.refreshAll([target], deadline, candidates)).get(target.key)!;
-    return this.refreshAll(target, deadline, candidates);
+    if (!isReferenceList(target)) return (await this.refreshAll([target], deadline, candidates, 'refresh')).get(target.key)!;
+    return this.refreshAll(target, deadline, candidates, 'refresh');
+  }
+
+  /** The items whose values are held and usable, each at the version held (for a version check). */
+  heldItems(): HeldItem[] {
+    const now = this.clock();
+    const held = new Map<string, HeldItem>();
+    for (const entry of this.entries.values()) {
+      if (!entry.location || entry.itemVersion === undefined || !this.freshness.isUsable(entry, now)) continue;
+      const item = { ...entry.location, version: entry.itemVersion };
+      held.set(`${item.vaultId}/${item.itemId}/${item.version}`, item);
+    }
+    return [...held.values()];
+  }
+
+  /** Whether the reference has a usable value whose item is known (a version check can speak for it). */
+  isHeld(reference: SecretReference): boolean {
+    const entry = this.entries.get(reference.key);
+    return entry?.location !== undefined && entry.itemVersion !== undefined && this.freshness.isUsable(entry, this.clock());
+  }
+
+  /** A version check found these items unchanged as of `at`: their values count as fetched then. */
+  confirm(items: readonly HeldItem[], at: number): void {
+    for (const entry of this.entries.values()) {
+      if (!items.some((item) => isAt(entry, item))) continue;
+      entry.verifiedAt = Math.max(entry.verifiedAt, at);
+      entry.failure = undefined;
+    }
+  }
+
+  /**
+   * Fetches every held reference of `items` again (a version check found them changed), all of
+   * an item's values together. Answers by reference key.
+   */
+  refreshItems(items: readonly HeldItem[], deadline: number, noticedBy: NoticedBy): Promise<Map<string, CacheResult>> {
+    const inItems = [...this.entries.values()].filter((entry) => items.some((item) => isIn(entry, item)));
+    return this.refreshAll(inItems.map((entry) => entry.reference), deadline, [], noticedBy);
+  }
+
+  /**
+   * A version check failed: a failure of every held value, as a failed fetch of it would be. A
+   * transient one keeps the values in service (reported stale); a permanent one (the token
+   * refused, say) drops them, since revocation wins.
+   */
+  checkFailed(error: ConnectError): void {
+    const now = this.clock();
+    for (const entry of this.entries.values()) {
+      if (entry.location && this.freshness.isUsable(entry, now)) this.recordFailure(entry, error.forReference(entry.reference.raw), now);
+    }
+    this.version++;
+  }
+
+  /** The vault of a held reference, if known. */
+  vaultOf(key: string): string | undefined {
+    return this.entries.get(key)?.location?.vaultId;
   }
 
   /** One forced fetch for the references not yet in one, with their item mates; then every answer. */
@@ -175,6 +242,7 @@ export class SecretCache {
     references: readonly SecretReference[],
     deadline: number,
     candidates: readonly SecretReference[],
+    noticedBy: NoticedBy,
   ): Promise<Map<string, CacheResult>> {
     const now = this.clock();
     const results = new Map<string, CacheResult>();
@@ -188,7 +256,7 @@ export class SecretCache {
     if (starting.length > 0) {
       const mayJoin = (mate: Entry): boolean => !isHeldPermanently(mate.failure, now) && !isLive(mate.forced, now);
       const mates = withItemMates(starting, candidates.map((candidate) => this.entry(candidate)), mayJoin);
-      const flight = this.fly(mates, deadline, true);
+      const flight = this.fly(mates, deadline, noticedBy, true);
       for (const entry of starting) flights.set(entry, flight);
     }
     if (flights.size === 0) return results;
@@ -262,10 +330,15 @@ export class SecretCache {
   }
 
   /** One fetch for `entries`, which they (and later callers) join. */
-  private fly(entries: readonly Entry[], deadline: number, forced = false): Flight {
+  private fly(entries: readonly Entry[], deadline: number, noticedBy: NoticedBy, forced = false): Flight {
     const seq = ++this.seq;
     const references = entries.map((entry) => entry.reference);
-    const flight = startFlight(seq, deadline, () => this.resolveSafely(references, deadline), (outcome) => this.apply(entries, outcome, seq));
+    const flight = startFlight(
+      seq,
+      deadline,
+      () => this.resolveSafely(references, deadline),
+      (outcome) => this.apply(entries, outcome, seq, noticedBy),
+    );
     for (const entry of entries) {
       entry.flight = flight;
       if (forced) entry.forced = flight;
@@ -282,25 +355,26 @@ export class SecretCache {
     }
   }
 
-  private apply(entries: readonly Entry[], outcome: SourceOutcome, seq: number): void {
+  private apply(entries: readonly Entry[], outcome: SourceOutcome, seq: number, noticedBy: NoticedBy): void {
     const now = this.clock();
     for (const entry of entries) {
       if (seq < entry.appliedSeq || this.entries.get(entry.reference.key) !== entry) continue;
       entry.appliedSeq = seq;
       const key = entry.reference.key;
       const fetched = outcome.values.get(key);
-      if (fetched) this.store(entry, fetched, now);
+      if (fetched) this.store(entry, fetched, now, noticedBy);
       else this.recordFailure(entry, outcome.errors.get(key) ?? noResult(entry.reference), now);
     }
     this.version++;
   }
 
-  private store(entry: Entry, fetched: SourcedSecret, now: number): void {
+  private store(entry: Entry, fetched: SourcedSecret, now: number, noticedBy: NoticedBy): void {
     const previous = entry.value === undefined ? undefined : { value: entry.value, itemVersion: entry.itemVersion };
     entry.value = fetched.value;
     entry.itemVersion = fetched.itemVersion;
     if (fetched.vaultId && fetched.itemId) entry.location = { vaultId: fetched.vaultId, itemId: fetched.itemId };
     entry.fetchedAt = now;
+    entry.verifiedAt = now;
     entry.failure = undefined;
     if (previous) {
       this.notify(() =>
@@ -308,6 +382,7 @@ export class SecretCache {
           previousItemVersion: previous.itemVersion,
           itemVersion: fetched.itemVersion,
           changed: previous.value !== fetched.value,
+          noticedBy,
         }),
       );
     }
@@ -357,6 +432,15 @@ export class SecretCache {
       // A failing audit sink is not a reason to fail a secret.
     }
   }
+}
+
+/** Whether the entry holds `item` at exactly its version. */
+function isAt(entry: Entry, item: HeldItem): boolean {
+  return isIn(entry, item) && entry.itemVersion === item.version;
+}
+
+function isIn(entry: Entry, item: HeldItem): boolean {
+  return entry.location?.vaultId === item.vaultId && entry.location.itemId === item.itemId;
 }
 
 function isReferenceList(target: SecretReference | readonly SecretReference[]): target is readonly SecretReference[] {

@@ -26,6 +26,8 @@ import {
   type SecretValues,
 } from './declarations';
 import type { SecretStoreListener } from './listener';
+import { FailureBackoff } from './failure-backoff';
+import { Revalidation, revalidateMsFrom } from './revalidation';
 import { SecretCache, type CacheListener, type CacheRequest, type CacheResult, type SecretState } from './secret-cache';
 import { NO_SNAPSHOT, warmSnapshot, type DeclaredValues, type WarmSnapshot } from './snapshot';
 
@@ -55,10 +57,19 @@ export interface SecretStoreOptions<S extends SecretDeclarations = SecretDeclara
    */
   readonly ttlMs?: number;
   /**
-   * How long past `ttlMs` the last good value is served while refreshes fail transiently.
+   * How long past `ttlMs` the last good value is served while refreshes fail transiently (and,
+   * with revalidation, past the check that should have confirmed it while checks fail).
    * @default Infinity
    */
   readonly maxStaleMs?: number;
+  /**
+   * How often held values are revalidated, when the source can tell what changed (Connect can):
+   * at the start of the first invocation after the interval, one request checks every vault's
+   * version, and only changed items are fetched again. No value whose item changed more than
+   * `revalidateMs` ago is used while the source answers. Infinity turns revalidation off.
+   * @default OP_REVALIDATE_MS, else 60000
+   */
+  readonly revalidateMs?: number;
   /**
    * How long a failure is remembered before 1Password is asked again; doubles with each
    * consecutive failure (protects rate limits). Connect's Retry-After wins when it is longer.
@@ -149,6 +160,7 @@ export const STORE_OPTIONS: ReadonlySet<string> = new Set<keyof SecretStoreOptio
   'disablePrefetch',
   'ttlMs',
   'maxStaleMs',
+  'revalidateMs',
   'failureBackoffMs',
   'maxFailureBackoffMs',
   'timeoutMs',
@@ -173,6 +185,7 @@ class DeclaredSecretStore {
   private readonly requests: readonly CacheRequest[];
   private readonly namesByKey = new Map<string, string[]>();
   private readonly cache: SecretCache;
+  private readonly revalidation: Revalidation;
   private readonly source: SecretSource;
   private readonly listener: SecretStoreListener;
   private readonly timeoutMs: number;
@@ -189,15 +202,24 @@ class DeclaredSecretStore {
     this.clock = options.clock ?? systemClock;
     this.listener = options.listener ?? {};
     this.source = options.source ?? (this.declared.length > 0 ? ConnectSource.fromEnv(env, { clock: this.clock }) : NOTHING_DECLARED);
+    const revalidateMs = positiveMs('revalidateMs', revalidateMsFrom(options.revalidateMs, env));
     this.cache = new SecretCache({
       source: this.source,
       onFetch: (report) => this.listener.fetched?.(report, this.coldStart),
       ttlMs: options.ttlMs,
       maxStaleMs: options.maxStaleMs,
+      revalidateMs: typeof this.source.checkVersions === 'function' ? revalidateMs : Infinity,
       failureBackoffMs: options.failureBackoffMs,
       maxFailureBackoffMs: options.maxFailureBackoffMs,
       clock: this.clock,
       listener: this.cacheListener(),
+    });
+    this.revalidation = new Revalidation({
+      intervalMs: revalidateMs,
+      source: this.source,
+      cache: this.cache,
+      backoff: new FailureBackoff(options),
+      clock: this.clock,
     });
     if (!options.disablePrefetch) this.cache.prefetch(this.requests, this.clock() + this.timeoutMs);
   }
@@ -225,18 +247,22 @@ class DeclaredSecretStore {
   clearCache(): void {
     this.cache.clear();
     this.source.forget?.();
+    this.revalidation.reset();
     this.snapshot = NO_SNAPSHOT;
   }
 
   warm(): WarmSnapshot | undefined {
     const snapshot = this.snapshot;
-    const holds = snapshot.version === this.cache.version && (snapshot.validUntil === Infinity || this.clock() < snapshot.validUntil);
+    const validUntil = Math.min(snapshot.validUntil, this.revalidation.dueAt);
+    const holds = snapshot.version === this.cache.version && (validUntil === Infinity || this.clock() < validUntil);
     return holds ? snapshot : undefined;
   }
 
   async fetch(options?: ReadOptions): Promise<FetchedValues> {
     const coldStart = this.coldStart;
-    const results = await this.cache.get(this.requests, this.deadline(options));
+    const deadline = this.deadline(options);
+    await this.revalidation.whenDue(deadline);
+    const results = await this.cache.get(this.requests, deadline);
     this.coldStart = false;
     this.snapshot = warmSnapshot(this.declared, this.cache.snapshot(this.requests));
     const values: (string | undefined)[] = [];
@@ -263,9 +289,15 @@ class DeclaredSecretStore {
 
   /** Values of some declared secrets, waiting for what is missing; required ones that fail reject. */
   private async read(secrets: readonly DeclaredSecret[], options: ReadOptions | undefined): Promise<Record<string, string | undefined>> {
-    const keys = new Set(secrets.map(({ reference }) => reference.key));
-    const results = await this.cache.get(this.requests.filter(({ reference }) => keys.has(reference.key)), this.deadline(options));
+    const deadline = this.deadline(options);
+    await this.revalidation.whenDue(deadline);
+    const results = await this.cached(secrets, deadline);
     return valuesOf(secrets, results, false);
+  }
+
+  private cached(secrets: readonly DeclaredSecret[], deadline: number): Promise<Map<string, CacheResult>> {
+    const keys = new Set(secrets.map(({ reference }) => reference.key));
+    return this.cache.get(this.requests.filter(({ reference }) => keys.has(reference.key)), deadline);
   }
 
   /**
@@ -278,9 +310,28 @@ class DeclaredSecretStore {
     options: ReadOptions | undefined,
   ): Promise<Record<string, string | undefined>> {
     if (secrets.length === 0) return {};
+    const deadline = this.deadline(options);
+    if (this.revalidation.enabled && secrets.every(({ reference }) => this.cache.isHeld(reference))) {
+      return valuesOf(secrets, await this.checkedFirst(secrets, deadline), allRequired);
+    }
     const candidates = this.requests.map(({ reference }) => reference);
-    const results = await this.cache.refresh(secrets.map(({ reference }) => reference), this.deadline(options), candidates);
+    const results = await this.cache.refresh(secrets.map(({ reference }) => reference), deadline, candidates);
     return valuesOf(secrets, results, allRequired);
+  }
+
+  /**
+   * A refresh of held values asks first whether anything changed (one request) and fetches only
+   * the items that did; when the check cannot be made, every one of `secrets` is unavailable.
+   */
+  private async checkedFirst(secrets: readonly DeclaredSecret[], deadline: number): Promise<Map<string, CacheResult>> {
+    const check = await this.revalidation.force(deadline);
+    if (!check.ok) {
+      const failed: CacheResult = { ok: false, error: check.error, retryAfterMs: check.retryAfterMs };
+      return new Map(secrets.map(({ reference }) => [reference.key, failed]));
+    }
+    const results = await this.cached(secrets, deadline);
+    for (const [key, result] of check.refetched) if (results.has(key)) results.set(key, result);
+    return results;
   }
 
   private deadline(options: ReadOptions | undefined): number {

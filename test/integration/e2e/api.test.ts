@@ -4,6 +4,7 @@
  * rotation in 1Password while the API runs, and a leak scan of everything the run produced.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expectNoLeaks } from '../../helpers/leak-scan';
 import { STACK_STARTUP_TIMEOUT_MS, startStackFixture, type FixtureResponse, type StackFixture } from '../../helpers/stack-fixture';
 import {
@@ -23,8 +24,16 @@ jest.setTimeout(60_000);
 
 let stack: StackFixture;
 
+/**
+ * Request counts here are about cold starts and misses: interval checks (revalidation.test.ts)
+ * are kept out of the way with an interval longer than the run.
+ */
+const NO_INTERVAL_CHECK = { OP_REVALIDATE_MS: String(60 * 60 * 1000) };
+/** The webhooks function's throttle: at most one check per source per this interval after misses. */
+const WEBHOOK_REFRESH_INTERVAL_MS = 5000;
+
 beforeAll(async () => {
-  stack = await startStackFixture({ stage: 'staging' });
+  stack = await startStackFixture({ stage: 'staging', environment: NO_INTERVAL_CHECK });
 }, STACK_STARTUP_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -180,19 +189,49 @@ describe('webhook signatures', () => {
     expect(stack.connect.countRequests()).toBe(0);
   });
 
-  test('a tampered delivery is a 401; refreshing the secrets to check is throttled', async () => {
+  test('a tampered delivery is a 401; checking whether the secrets changed is throttled and reads no item', async () => {
     await stack.gateway.killContainers(fn.webhooks());
     expect((await postWebhook('stripe', [stripeSecret('current')])).status).toBe(202);
     const signed = signedDelivery([stripeSecret('current')], '{"id":"evt_2","amount":100}');
     const tampered = { ...signed, body: '{"id":"evt_2","amount":999}' };
-    const stripeItem = itemPath(stack.connect, VAULT, 'webhook-stripe');
     stack.connect.resetRequests();
 
     expect((await stack.request('POST', '/webhooks/stripe', tampered)).status).toBe(401);
-    // The first mismatch may mean a rotation: one fresh read of the item, no more.
-    expect(stack.connect.countRequests({ path: stripeItem })).toBe(1);
+    // The first mismatch may mean a rotation: one check (the vault list, and in a new container the
+    // vault's item list to learn its version), no item read.
+    expect(stack.connect.countRequests({ method: 'GET', path: '/v1/vaults' })).toBe(1);
+    expect(stack.connect.countRequests({ path: ITEM_GET })).toBe(0);
+    const afterFirst = stack.connect.countRequests();
     for (let attempt = 0; attempt < 3; attempt += 1) expect((await stack.request('POST', '/webhooks/stripe', tampered)).status).toBe(401);
-    expect(stack.connect.countRequests()).toBe(1);
+    expect(stack.connect.countRequests()).toBe(afterFirst);
+  });
+
+  test('a flood of bad signatures, then a rotation: the delivery signed with the new secret is accepted within 5 s', async () => {
+    await stack.gateway.killContainers(fn.webhooks());
+    const oldCurrent = stripeSecret('current');
+    expect((await postWebhook('stripe', [oldCurrent])).status).toBe(202);
+    const flood = (): Promise<FixtureResponse> => postWebhook('stripe', [`whsec_attacker_${randomBytes(8).toString('hex')}`]);
+    expect((await flood()).status).toBe(401);
+    const newCurrent = `whsec_e2e_after_flood_${randomBytes(12).toString('hex')}`;
+    stack.rotate(VAULT, 'webhook-stripe', 'previous', oldCurrent);
+    stack.rotate(VAULT, 'webhook-stripe', 'current', newCurrent);
+    stack.connect.resetRequests();
+
+    // Bad signatures keep arriving for the length of the throttle interval (5 s)...
+    const floodUntil = Date.now() + WEBHOOK_REFRESH_INTERVAL_MS;
+    let floodRequests = 0;
+    while (Date.now() < floodUntil) {
+      expect([401, 202]).toContain((await flood()).status);
+      floodRequests += 1;
+      await sleep(100);
+    }
+    // ...costing at most one check and one read of the changed item, whatever their number.
+    expect(floodRequests).toBeGreaterThan(10);
+    expect(stack.connect.countRequests({ method: 'GET', path: '/v1/vaults' })).toBeLessThanOrEqual(1);
+    expect(stack.connect.countRequests({ path: ITEM_GET })).toBeLessThanOrEqual(1);
+
+    // ...and by then the delivery signed with the new secret verifies.
+    expect((await postWebhook('stripe', [newCurrent])).status).toBe(202);
   });
 
   test('a captured delivery replayed is processed once: 202, then 200 duplicate, even in a new container', async () => {
@@ -230,18 +269,18 @@ describe('rotation while the API runs', () => {
     expect((await postWebhook('stripe', [oldCurrent])).status).toBe(202);
     expect(stack.connect.countRequests()).toBe(0);
     expect((await postWebhook('stripe', [newCurrent])).status).toBe(202);
-    // The miss triggers exactly one fresh read of the source's item: current and previous together.
+    // The miss checks what changed (vault list, item list) and reads the source's item once: current and previous together.
     expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, VAULT, 'webhook-stripe') })).toBe(1);
-    expect(stack.connect.countRequests()).toBe(1);
+    expect(stack.connect.countRequests()).toBe(3);
     expect((await postWebhook('stripe', [oldCurrent])).status).toBe(202);
     expect((await postWebhook('stripe', [newCurrent, oldCurrent])).status).toBe(202);
-    // The secret rotated out no longer verifies.
+    // The secret rotated out no longer verifies (that miss is within the throttle interval: no request).
     expect((await postWebhook('stripe', [oldPrevious])).status).toBe(401);
-    expect(stack.connect.countRequests()).toBe(1);
+    expect(stack.connect.countRequests()).toBe(3);
     expect(lastInvoke(stack).pid).toBe(container);
   });
 
-  test('payments: after the key is rotated, the next payment succeeds with exactly one extra item read', async () => {
+  test('payments: after the key is rotated, the next payment succeeds after one check and exactly one item read', async () => {
     expect((await postPayment()).status).toBe(201);
     const coldBefore = coldStarts(fn.payments());
     const newKey = `payapi_e2e_rotated_${randomBytes(16).toString('hex')}`;
@@ -254,7 +293,8 @@ describe('rotation while the API runs', () => {
     expect(response.status).toBe(201);
     expect(response.json()).toMatchObject({ object: 'payment', status: 'succeeded', amount: 1299 });
     expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, VAULT, 'payments-api') })).toBe(1);
-    expect(stack.connect.countRequests()).toBe(1);
+    expect(stack.connect.countRequests({ path: ITEM_GET })).toBe(1);
+    expect(stack.connect.countRequests({ method: 'GET', path: '/v1/vaults' })).toBe(1);
     const upstream = stack.payments.requests();
     expect(upstream.map(({ authorized, status }) => ({ authorized, status }))).toEqual([
       { authorized: false, status: 401 },

@@ -27,6 +27,8 @@ export const STAGING_SECRETS = {
 
 /** Connect item GETs (not vault or item-list requests). */
 export const ITEM_GET = { method: 'GET', path: /^\/v1\/vaults\/[^/]+\/items\/[^/]+$/ } as const;
+/** The vault list: what a version check asks first (and only, while nothing changed). */
+export const VAULT_LIST = { method: 'GET', path: '/v1/vaults' } as const;
 
 const savedEnv = { ...process.env };
 

@@ -8,6 +8,7 @@ import {
   httpEvent,
   Invoker,
   ITEM_GET,
+  VAULT_LIST,
   json,
   leaked,
   OutputCapture,
@@ -202,16 +203,18 @@ describe('POST /webhooks/{source}: refused deliveries', () => {
 });
 
 describe('POST /webhooks/{source}: rotation', () => {
-  it('a wrong signature costs exactly one extra Connect item request, and a flood costs no more', async () => {
+  it('a wrong signature costs one version check (a vault list) and no item read, and a flood costs no more', async () => {
     await warmUp();
     expectProblem(await webhooks.invoke(signed('stripe', 'whsec_attacker_guess')), 401);
-    expect(connect.countRequests(ITEM_GET)).toBe(1);
-    expect(connect.countRequests()).toBe(1);
+    expect(connect.countRequests(VAULT_LIST)).toBe(1);
+    // A container's first check also lists the vault's items once, to learn the vault's version.
+    expect(connect.countRequests()).toBe(2);
     for (let i = 0; i < 20; i++) expectProblem(await webhooks.invoke(signed('stripe', `whsec_attacker_guess_${i}`)), 401);
-    expect(connect.countRequests()).toBe(1);
-    // The throttle is per source: github's first miss may still refresh github's secrets.
+    expect(connect.countRequests()).toBe(2);
+    // The throttle is per source: github's first miss may still check github's secrets.
     expectProblem(await webhooks.invoke(signed('github', 'ghwebhook_attacker_guess')), 401);
-    expect(connect.countRequests(ITEM_GET)).toBe(2);
+    expect(connect.countRequests(VAULT_LIST)).toBe(2);
+    expect(connect.countRequests(ITEM_GET)).toBe(0);
   });
 
   it('accepts deliveries signed with the old and the new secret across a rotation mid-run', async () => {
@@ -226,10 +229,10 @@ describe('POST /webhooks/{source}: rotation', () => {
     expect((await webhooks.invoke(signed('stripe', old))).statusCode).toBe(202);
     expect(connect.countRequests()).toBe(0);
 
-    // Signed with the new secret: one miss, then one read of the item, current and previous together.
+    // Signed with the new secret: one miss, a check (vault list, item list), then one read of the item, current and previous together.
     expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
     expect(connect.countRequests(ITEM_GET)).toBe(1);
-    expect(connect.countRequests()).toBe(1);
+    expect(connect.countRequests()).toBe(3);
 
     // From now on both verify from the cache, with no further requests.
     connect.resetRequests();
@@ -263,12 +266,12 @@ describe('POST /webhooks/{source}: rotation', () => {
     expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
     expect(connect.countRequests(ITEM_GET)).toBe(1);
     expectProblem(await webhooks.invoke(signed('stripe', previous)), 401);
-    expect(connect.countRequests()).toBe(1);
+    expect(connect.countRequests()).toBe(3);
   });
 
   it('a refresh that cannot reach 1Password answers 503 with Retry-After, logged without detail', async () => {
     await warmUp();
-    connect.addFault({ ...ITEM_GET, spec: { kind: 'status', status: 500 } });
+    connect.addFault({ path: /^\/v1\//, spec: { kind: 'status', status: 500 } });
     const answer = await webhooks.invoke(signed('stripe', 'whsec_rotated_but_unreachable'));
     expectProblem(answer, 503);
     expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -296,18 +299,19 @@ describe('POST /webhooks/{source}: rotation', () => {
     // Deliveries signed with the secret the container holds still verify during the outage.
     expect((await webhooks.invoke(signed('stripe', old))).statusCode).toBe(202);
 
-    // Connect is back; the sender retries when told to, not one throttle interval (30 s) later.
+    // Connect is back; the sender retries when told to, not one throttle interval later.
     connect.clearFaults();
     await sleep(retryAfterSeconds * 1000);
     connect.resetRequests();
     expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
     expect(connect.countRequests(ITEM_GET)).toBe(1);
-    expect(connect.countRequests()).toBe(1);
+    expect(connect.countRequests()).toBe(3);
 
-    // The refresh that worked throttles again: a flood of bad signatures costs nothing more.
+    // A flood of bad signatures costs one check (a vault list), then nothing within the throttle interval.
     for (let i = 0; i < 5; i++) expectProblem(await webhooks.invoke(signed('stripe', `whsec_attacker_guess_${i}`)), 401);
     for (const secret of [old, rotated]) expect((await webhooks.invoke(signed('stripe', secret))).statusCode).toBe(202);
-    expect(connect.countRequests()).toBe(1);
+    expect(connect.countRequests(VAULT_LIST)).toBe(2);
+    expect(connect.countRequests()).toBe(4);
   });
 });
 

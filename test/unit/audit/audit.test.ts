@@ -94,17 +94,28 @@ describe('SecretAudit through Powertools', () => {
     });
   });
 
-  it('writes secret.stale with SecretStaleServed, and secret.refresh', () => {
+  it('writes secret.stale with SecretStaleServed, and secret.refresh with SecretChanged', () => {
     withEnv(env, () => {
       const audit = new SecretAudit({ serviceName: 'payments' });
       const lines = stdoutLines(() => {
         audit.stale(['STRIPE_KEY'], 'op://prod/stripe/credential', { ageMs: 90_000, error: new ConnectError('TIMEOUT', 'deadline passed') });
-        audit.refreshed(['STRIPE_KEY'], 'op://prod/stripe/credential', { previousItemVersion: 3, itemVersion: 4, changed: true });
+        audit.refreshed(['STRIPE_KEY'], 'op://prod/stripe/credential', { previousItemVersion: 3, itemVersion: 4, changed: true, noticedBy: 'revalidation' });
       });
-      expect(lines.map((line) => line['event'] ?? 'metrics')).toEqual(['secret.stale', 'metrics', 'secret.refresh']);
+      expect(lines.map((line) => line['event'] ?? 'metrics')).toEqual(['secret.stale', 'metrics', 'secret.refresh', 'metrics']);
       expect(lines[0]).toMatchObject({ ageMs: 90_000, code: 'TIMEOUT', retryable: true });
       expect(emf(lines[1]!).Metrics).toEqual([{ Name: 'SecretStaleServed', Unit: 'Count' }]);
-      expect(lines[2]).toMatchObject({ level: 'INFO', previousItemVersion: 3, itemVersion: 4, changed: true });
+      expect(lines[2]).toMatchObject({ level: 'INFO', previousItemVersion: 3, itemVersion: 4, changed: true, noticedBy: 'revalidation' });
+      expect(emf(lines[3]!).Metrics).toEqual([{ Name: 'SecretChanged', Unit: 'Count' }]);
+    });
+  });
+
+  it('counts no SecretChanged for a refresh that found the same value', () => {
+    withEnv(env, () => {
+      const audit = new SecretAudit({ serviceName: 'payments' });
+      const lines = stdoutLines(() => {
+        audit.refreshed(['STRIPE_KEY'], 'op://prod/stripe/credential', { previousItemVersion: 4, itemVersion: 5, changed: false, noticedBy: 'refresh' });
+      });
+      expect(lines.map((line) => line['event'] ?? 'metrics')).toEqual(['secret.refresh']);
     });
   });
 

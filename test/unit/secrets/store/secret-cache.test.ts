@@ -117,7 +117,7 @@ describe('SecretCache', () => {
     await flush();
     const after = await cache.get([{ reference: STRIPE }], soon());
     expect(after.get(STRIPE.key)).toMatchObject({ value: 'stripe-v2', itemVersion: 2, fromCache: true });
-    expect(listener.refreshed).toHaveBeenCalledWith(STRIPE, { previousItemVersion: 1, itemVersion: 2, changed: true });
+    expect(listener.refreshed).toHaveBeenCalledWith(STRIPE, { previousItemVersion: 1, itemVersion: 2, changed: true, noticedBy: 'ttl' });
   });
 
   it('serves the last good value when a refresh fails transiently, then fails past maxStaleMs', async () => {
