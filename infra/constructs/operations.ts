@@ -31,8 +31,8 @@ import {
   type OpsMetricName,
 } from '../../shared/ops/contract';
 import { buildManifest, MANIFEST_ENV, type SecretsManifest } from '../../shared/ops/manifest';
-import type { ConnectConfig, StageConfig } from '../config';
-import { METRICS_NAMESPACE, SecretsFunction } from './secrets-function';
+import type { ConnectTokenConfig, StageConfig } from '../config';
+import { ConnectToken, METRICS_NAMESPACE, SecretsFunction } from './secrets-function';
 
 /** An item rotated on schedule: it holds the fields `current`, `previous` and `rotatedAt`. */
 export interface RotationItem {
@@ -47,8 +47,8 @@ export interface RotationSettings {
   readonly schedule: string;
   readonly items: readonly RotationItem[];
   /**
-   * Name of the Secrets Manager secret holding a read-write Connect token for the stage's vault.
-   * Only the rotate function may read it.
+   * Name of the Secrets Manager secret holding a read-write Connect token scoped to the vaults of
+   * `items` and no other. Only the rotate function may read it.
    */
   readonly writeTokenSecretName: string;
   /**
@@ -71,11 +71,6 @@ export interface OperationsProps {
   readonly config: StageConfig;
   /** @default - built from `config.functions` */
   readonly manifest?: SecretsManifest;
-  /**
-   * The read-only Connect token secret the stage's functions use; canary and activity use it too.
-   * @default - imported from `config.connect`
-   */
-  readonly tokenSecret?: secretsmanager.ISecret;
   /** Where alarms are sent. @default - alarms without actions */
   readonly alarmTopic?: sns.ITopic;
   /** @default the repository root */
@@ -107,7 +102,6 @@ export class Operations extends Construct {
     super(scope, id);
     const { config } = props;
     const prefix = `op-lambda-${config.stage}`;
-    const tokenSecret = props.tokenSecret ?? importTokenSecret(this, config.connect);
     const common = { projectRoot: props.projectRoot ?? PROJECT_ROOT, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {} };
 
     this.writeTokenSecret = secretsmanager.Secret.fromSecretNameV2(this, 'ConnectWriteToken', config.rotation.writeTokenSecretName);
@@ -117,7 +111,7 @@ export class Operations extends Construct {
       functionName: `${prefix}-rotate`,
       description: `op-lambda ${config.stage}: rotates webhook signing secrets in 1Password`,
       // The write token is this function's only Connect token: its role reads that secret and no other.
-      connect: { host: config.connect.host, tokenSecret: this.writeTokenSecret },
+      connect: { host: config.connect.host, token: ConnectToken.fromSecret(this.writeTokenSecret) },
       environment: {
         [ROTATION_TARGETS_ENV]: JSON.stringify(rotationTargets(config)),
         [ROTATION_MIN_AGE_ENV]: String((config.rotation.minAge ?? Duration.hours(1)).toMilliseconds()),
@@ -131,7 +125,8 @@ export class Operations extends Construct {
       entry: entry(common.projectRoot, 'canary'),
       functionName: `${prefix}-canary`,
       description: `op-lambda ${config.stage}: resolves every declared secret reference`,
-      connect: { host: config.connect.host, tokenSecret },
+      // Its own token, scoped to every vault the stage's functions read (it checks them all).
+      connect: { host: config.connect.host, token: connectToken(config.operationsTokens.canary) },
       environment: { [MANIFEST_ENV]: manifestVariable(props.manifest ?? buildManifest(config.functions)) },
       logRetention: config.auditLogRetention,
     });
@@ -149,7 +144,8 @@ export class Operations extends Construct {
       entry: entry(common.projectRoot, 'activity'),
       functionName: `${prefix}-activity`,
       description: `op-lambda ${config.stage}: forwards the 1Password Connect activity log`,
-      connect: { host: config.connect.host, tokenSecret },
+      // Its own token, scoped to no vault: it reads the activity log only.
+      connect: { host: config.connect.host, token: connectToken(config.operationsTokens.activity) },
       environment: { [ACTIVITY_TABLE_ENV]: this.cursorTable.tableName },
       logRetention: checkedActivityRetention(this, config.activity.logRetention),
     });
@@ -208,6 +204,11 @@ export class Operations extends Construct {
   }
 }
 
+/** A Connect token from the stage config: by complete ARN when given, else by name. */
+export function connectToken(config: ConnectTokenConfig): ConnectToken {
+  return config.secretArn === undefined ? ConnectToken.fromSecretName(config.secretName) : ConnectToken.fromSecretCompleteArn(config.secretArn);
+}
+
 function entry(projectRoot: string, name: 'rotate' | 'canary' | 'activity'): string {
   return join(projectRoot, 'functions', name, 'handler.ts');
 }
@@ -234,10 +235,4 @@ function checkedActivityRetention(scope: Construct, retention: logs.RetentionDay
     throw new Error(`${scope.node.path}: activity.logRetention must be at least a year (RetentionDays.ONE_YEAR)`);
   }
   return retention;
-}
-
-/** The read-only token secret by complete ARN when the config has one, else by name (see ApiStack). */
-function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsmanager.ISecret {
-  if (connect.tokenSecretArn !== undefined) return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', connect.tokenSecretArn);
-  return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', connect.tokenSecretName);
 }

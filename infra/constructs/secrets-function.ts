@@ -8,14 +8,14 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, type IConstruct } from 'constructs';
 import { InvalidReferenceError } from '../../shared/secrets/errors';
 import { isReference, parseReference } from '../../shared/secrets/reference';
 
@@ -30,12 +30,59 @@ export type SecretsMetricName =
   | 'SecretStaleServed'
   | 'SecretFailure';
 
+/**
+ * The function's own 1Password Connect token, kept in Secrets Manager. Give every function its own,
+ * scoped in 1Password to the vaults holding exactly that function's secrets: a compromised function
+ * then reads its own secrets and no other's. Two SecretsFunctions of a stack sharing one token
+ * secret fail synth.
+ */
+export abstract class ConnectToken {
+  /** A secret defined or imported elsewhere. */
+  static fromSecret(secret: secretsmanager.ISecret): ConnectToken {
+    return new (class extends ConnectToken {
+      bind(): secretsmanager.ISecret {
+        return secret;
+      }
+    })();
+  }
+
+  /**
+   * The secret of this name, imported in the function's own scope. IAM then grants `<name>-??????`
+   * (Secrets Manager appends a random suffix to every name).
+   */
+  static fromSecretName(secretName: string): ConnectToken {
+    return new (class extends ConnectToken {
+      bind(scope: Construct): secretsmanager.ISecret {
+        if (/-[A-Za-z0-9]{6}$/.test(secretName)) {
+          throw new Error(
+            `${scope.node.path}: Connect token secret name "${secretName}" ends like a Secrets Manager suffix (a dash and six characters): ` +
+              'name-based lookups of such secrets fail, use ConnectToken.fromSecretCompleteArn with the complete ARN instead',
+          );
+        }
+        return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', secretName);
+      }
+    })();
+  }
+
+  /** The secret of this complete ARN (with its suffix): IAM grants name exactly that secret. */
+  static fromSecretCompleteArn(secretCompleteArn: string): ConnectToken {
+    return new (class extends ConnectToken {
+      bind(scope: Construct): secretsmanager.ISecret {
+        return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', secretCompleteArn);
+      }
+    })();
+  }
+
+  /** The secret, imported under `scope` when it is known by name or ARN. */
+  abstract bind(scope: Construct): secretsmanager.ISecret;
+}
+
 /** Where and how the function reaches 1Password Connect. */
 export interface ConnectSettings {
   /** Connect server URL; must be https. */
   readonly host: string;
-  /** Secrets Manager secret holding the Connect token. The function may read this secret and no other. */
-  readonly tokenSecret: secretsmanager.ISecret;
+  /** This function's own Connect token. The function may read this secret and no other. */
+  readonly token: ConnectToken;
 }
 
 export interface SecretsFunctionProps {
@@ -96,7 +143,7 @@ const AXIOS_STUB = join(__dirname, '..', '..', 'shared', 'secrets', 'axios-unuse
 
 export class SecretsFunction extends Construct {
   readonly function: NodejsFunction;
-  /** The function's own role: log writing, X-Ray, and reading the Connect token. */
+  /** The function's own role: log writing, X-Ray, and reading its own Connect token. */
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly serviceName: string;
@@ -106,7 +153,7 @@ export class SecretsFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretsFunctionProps) {
     super(scope, id);
-    this.connectTokenSecret = props.connect.tokenSecret;
+    this.connectTokenSecret = props.connect.token.bind(this);
     this.serviceName = props.serviceName ?? props.functionName ?? id;
     this.checkConnectHost(props.connect.host);
     // Validate every declaration before bundling, so a mistake fails fast and names itself.
@@ -114,7 +161,7 @@ export class SecretsFunction extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Runs ${this.node.path}: writes its own log group, traces to X-Ray, reads the Connect token`,
+      description: `Runs ${this.node.path}: writes its own log group, traces to X-Ray, reads its own Connect token`,
     });
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -135,7 +182,7 @@ export class SecretsFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
+      // Tracing is switched on below, with its permissions in a policy of their own.
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       bundling: {
@@ -160,12 +207,13 @@ export class SecretsFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         OP_CONNECT_HOST: props.connect.host,
-        OP_CONNECT_TOKEN_SECRET_ARN: props.connect.tokenSecret.secretArn,
+        OP_CONNECT_TOKEN_SECRET_ARN: this.connectTokenSecret.secretArn,
         ...declared,
       },
     });
     this.grantConnectTokenRead(this.role);
-    this.suppressXrayWildcard();
+    this.enableActiveTracing();
+    this.node.addValidation({ validate: () => this.tokenSharedWith() });
   }
 
   /** Declared secrets: environment variable name -> reference. */
@@ -294,11 +342,35 @@ export class SecretsFunction extends Construct {
     throw new Error(`${this.node.path}: ${message}`);
   }
 
-  private suppressXrayWildcard(): void {
-    Validations.of(this.role).acknowledge({
+  /**
+   * X-Ray active tracing. `tracing: ACTIVE` would put `xray:*` on `Resource: *` into the role's
+   * default policy, where acknowledging IAM5's `Resource::*` would also hide any later `*` grant;
+   * in a policy of its own, the acknowledgement covers these two actions and nothing else.
+   */
+  private enableActiveTracing(): void {
+    const xray = new iam.Policy(this, 'XRayWrite', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })],
+    });
+    Validations.of(xray).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions: "*" is the only resource they accept.',
     });
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    this.function.node.addDependency(xray);
+  }
+
+  /** Errors when another SecretsFunction of the stack reads the same Connect token. */
+  private tokenSharedWith(): string[] {
+    const stack = Stack.of(this);
+    const own = JSON.stringify(stack.resolve(this.connectTokenSecret.secretArn));
+    const sharing = stack.node
+      .findAll()
+      .filter((node: IConstruct): node is SecretsFunction => node instanceof SecretsFunction && node !== this)
+      .filter((other) => JSON.stringify(stack.resolve(other.connectTokenSecret.secretArn)) === own);
+    return sharing.map(
+      (other) => `shares its Connect token secret with ${other.node.path}: give each function its own token, scoped to the vaults it reads`,
+    );
   }
 }
 

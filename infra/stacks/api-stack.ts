@@ -1,18 +1,19 @@
 /**
  * One stage of op-lambda: the functions of the stage's function table behind an HTTP API, with
- * JSON access logs, stage throttling, and the observability that goes with them.
+ * JSON access logs, stage throttling, a JWT authorizer on the routes that act on a caller's behalf,
+ * and the observability that goes with them. Each function reads its own Connect token.
  */
 import { join } from 'node:path';
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { ConnectConfig, FunctionConfig, StageConfig } from '../config';
+import type { AuthorizerConfig, FunctionConfig, RouteConfig, StageConfig } from '../config';
 import { Observability } from '../constructs/observability';
-import { Operations } from '../constructs/operations';
+import { connectToken, Operations } from '../constructs/operations';
 import { SecretsFunction } from '../constructs/secrets-function';
 
 /** Root of the project: function entries in the config are relative to it. */
@@ -31,6 +32,8 @@ export class ApiStack extends Stack {
   readonly api: apigw.HttpApi;
   readonly apiStage: apigw.HttpStage;
   readonly accessLogGroup: logs.LogGroup;
+  /** Verifies callers' JWTs on the routes that declare authorization scopes. */
+  readonly authorizer: HttpJwtAuthorizer;
   /** Functions by their name in the function table. */
   readonly functions: ReadonlyMap<string, SecretsFunction>;
   readonly observability: Observability;
@@ -41,11 +44,8 @@ export class ApiStack extends Stack {
     const { config, ...stackProps } = props;
     super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
     const namePrefix = `op-lambda-${config.stage}`;
-    const tokenSecret = importTokenSecret(this, config.connect);
 
-    this.functions = new Map(
-      config.functions.map((fn) => [fn.name, this.createFunction(fn, config, tokenSecret, namePrefix)] as const),
-    );
+    this.functions = new Map(config.functions.map((fn) => [fn.name, this.createFunction(fn, config, namePrefix)] as const));
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: config.logRetention });
     this.api = new apigw.HttpApi(this, 'HttpApi', {
@@ -62,6 +62,7 @@ export class ApiStack extends Stack {
         format: ACCESS_LOG_FORMAT,
       },
     });
+    this.authorizer = jwtAuthorizer(config.authorizer, namePrefix);
     for (const fn of config.functions) this.addRoutes(fn);
 
     this.observability = new Observability(this, 'Observability', {
@@ -69,17 +70,12 @@ export class ApiStack extends Stack {
       namePrefix,
       alarmEmail: config.alarmEmail,
     });
-    this.operations = new Operations(this, 'Operations', { config, tokenSecret, alarmTopic: this.observability.alarmTopic, projectRoot: PROJECT_ROOT });
+    this.operations = new Operations(this, 'Operations', { config, alarmTopic: this.observability.alarmTopic, projectRoot: PROJECT_ROOT });
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the HTTP API' });
   }
 
-  private createFunction(
-    fn: FunctionConfig,
-    config: StageConfig,
-    tokenSecret: secretsmanager.ISecret,
-    namePrefix: string,
-  ): SecretsFunction {
+  private createFunction(fn: FunctionConfig, config: StageConfig, namePrefix: string): SecretsFunction {
     const functionName = `${namePrefix}-${fn.name}`;
     return new SecretsFunction(this, constructId(fn.name), {
       entry: join(PROJECT_ROOT, fn.entry),
@@ -88,7 +84,7 @@ export class ApiStack extends Stack {
       description: `op-lambda ${config.stage} ${fn.name}${fn.routes.length ? `: ${fn.routes.map((route) => `${route.method} ${route.path}`).join(', ')}` : ''}`,
       secrets: fn.secrets,
       environment: fn.environment,
-      connect: { host: config.connect.host, tokenSecret },
+      connect: { host: config.connect.host, token: connectToken(fn.connectToken) },
       timeout: fn.timeout,
       memorySize: fn.memorySize,
       logRetention: config.auditLogRetention,
@@ -99,15 +95,29 @@ export class ApiStack extends Stack {
     const target = this.functions.get(fn.name)!;
     const integration = new HttpLambdaIntegration(`${constructId(fn.name)}Integration`, target.function);
     for (const route of fn.routes) {
-      const [created] = this.api.addRoutes({ path: route.path, methods: [route.method], integration });
-      Validations.of(created!).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Public by design: health is an unauthenticated probe, webhooks authenticate each delivery by its signature, ' +
-          'and payments is a reference route; put a JWT or IAM authorizer in front of it (HttpApi defaultAuthorizer) when adopting.',
-      });
+      const authorization = route.authorizationScopes === undefined ? {} : { authorizer: this.authorizer, authorizationScopes: [...route.authorizationScopes] };
+      const [created] = this.api.addRoutes({ path: route.path, methods: [route.method], integration, ...authorization });
+      if (route.authorizationScopes === undefined) acknowledgePublicRoute(created!, fn, route);
     }
   }
+}
+
+/** Issuer and audience from the stage; the bearer token from the Authorization header. */
+function jwtAuthorizer(config: AuthorizerConfig, namePrefix: string): HttpJwtAuthorizer {
+  if (!Token.isUnresolved(config.issuer) && !config.issuer.startsWith('https://')) {
+    throw new Error(`authorizer.issuer ${JSON.stringify(config.issuer)} must be an https:// URL (API Gateway fetches its keys from there)`);
+  }
+  if (config.audience.length === 0) throw new Error('authorizer.audience must name at least one audience');
+  return new HttpJwtAuthorizer('JwtAuthorizer', config.issuer, { authorizerName: `${namePrefix}-jwt`, jwtAudience: [...config.audience] });
+}
+
+/** APIG4 on a route without an authorizer, with the reason the config gives for it. */
+function acknowledgePublicRoute(route: apigw.HttpRoute, fn: FunctionConfig, config: RouteConfig): void {
+  const routeKey = `${config.method} ${config.path}`;
+  if (!config.publicBecause?.trim()) {
+    throw new Error(`function ${fn.name}: route ${routeKey} has neither authorizationScopes nor publicBecause: put it behind the authorizer or say why it is public`);
+  }
+  Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${routeKey} is public: ${config.publicBecause}` });
 }
 
 /** Access log line: JSON, one per request, with HTTP API context variables only. */
@@ -129,24 +139,6 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     integrationError: '$context.integrationErrorMessage',
   }),
 );
-
-/**
- * The Connect token secret. With a complete ARN the grant names exactly that secret; with a name
- * CDK can only address it as `<name>-??????` (Secrets Manager appends a random suffix), which still
- * matches that one secret unless another is named `<name>-` plus six characters.
- */
-function importTokenSecret(scope: Construct, connect: ConnectConfig): secretsmanager.ISecret {
-  if (connect.tokenSecretArn !== undefined) {
-    return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', connect.tokenSecretArn);
-  }
-  if (/-[A-Za-z0-9]{6}$/.test(connect.tokenSecretName)) {
-    throw new Error(
-      `connect.tokenSecretName "${connect.tokenSecretName}" ends like a Secrets Manager suffix (a dash and six characters): ` +
-        'name-based lookups of such secrets fail, set connect.tokenSecretArn to the complete ARN instead',
-    );
-  }
-  return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', connect.tokenSecretName);
-}
 
 function constructId(name: string): string {
   return name
