@@ -6,7 +6,7 @@
 import { startConnectServer, type LocalConnect } from '../../../local/connect/server';
 import { startPaymentsUpstream, type PaymentsUpstream } from '../../../local/payments/server';
 import { signPayload } from '../../../functions/webhooks/signature';
-import { coldStart, fieldValue, httpEvent, lambdaContext, prefetched, restoreEnv, setFunctionEnv, STAGING_SECRETS, STAGING_VAULT } from './harness';
+import { coldStart, fieldValue, httpEvent, lambdaContext, prefetched, restoreEnv, setFunctionEnv, STAGING_SECRETS, STAGING_VAULTS } from './harness';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode?: number; headers?: Record<string, string>; body?: string }>;
 
@@ -17,7 +17,7 @@ const handlers: Record<'webhooks' | 'payments', Handler> = {} as Record<'webhook
 /** A well-formed event for the function, which each case then breaks in one way. */
 function validEvent(fn: 'webhooks' | 'payments'): Record<string, unknown> {
   const body = fn === 'webhooks' ? '{"id":"evt_1"}' : '{"amount":100,"currency":"USD"}';
-  const secret = fieldValue(connect, STAGING_VAULT, 'webhook-stripe', 'current');
+  const secret = fieldValue(connect, STAGING_VAULTS.webhooks, 'webhook-stripe', 'current');
   const signature = signPayload([secret], Math.floor(Date.now() / 1000), Buffer.from(body));
   const event = httpEvent({
     path: fn === 'webhooks' ? '/webhooks/stripe' : '/payments',
@@ -41,7 +41,7 @@ const UNREADABLE: readonly [string, (event: Record<string, unknown>) => unknown]
 
 beforeAll(async () => {
   connect = await startConnectServer({ port: 0 });
-  upstream = await startPaymentsUpstream({ acceptKey: () => fieldValue(connect, STAGING_VAULT, 'payments-api', 'credential') });
+  upstream = await startPaymentsUpstream({ acceptKey: () => fieldValue(connect, STAGING_VAULTS.payments, 'payments-api', 'credential') });
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   for (const fn of ['webhooks', 'payments'] as const) {
     setFunctionEnv(connect, { ...STAGING_SECRETS[fn], PAYMENTS_API_URL: upstream.url });
