@@ -10,12 +10,17 @@ export const HEALTH: RawRequest = { method: 'GET', path: '/health', headers: {} 
 
 let paymentSequence = 0;
 
-export function paymentRequest(): RawRequest {
+/** A valid payment, authorized by `accessToken` (the route is behind the JWT authorizer). */
+export function paymentRequest(accessToken: string): RawRequest {
   paymentSequence += 1;
   return {
     method: 'POST',
     path: '/payments',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `reliability-${process.pid}-${paymentSequence}` },
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': `reliability-${process.pid}-${paymentSequence}`,
+      authorization: `Bearer ${accessToken}`,
+    },
     body: JSON.stringify({ amount: 1250, currency: 'EUR' }),
   };
 }
