@@ -81,6 +81,11 @@ export class OpsConnectClient implements ActivitySource {
     };
   }
 
+  /** Every vault this client's token can see (what its scope in 1Password grants). */
+  async vaults(deadline: number): Promise<{ id: string; name: string }[]> {
+    return listOf(await this.get<{ id: string; name: string }[]>('/v1/vaults', deadline));
+  }
+
   /** The vault's id: given as an id, or looked up by exact (case-insensitive) name. */
   async vaultId(vault: string, deadline: number): Promise<string> {
     if (looksLikeId(vault)) return vault;
