@@ -15,10 +15,16 @@ export const RUNTIME_PROVIDED = ['@aws-sdk/*'];
  * SecretsFunction's esbuild alias: axios, which `@1password/connect` loads but op-lambda never
  * calls (the resolver brings its own node:http transport), becomes a stub.
  */
-export const AXIOS_LEFT_OUT: Readonly<Record<string, string>> = { axios: 'shared/secrets/axios-unused.ts' };
+export const AXIOS_LEFT_OUT: Readonly<Record<string, string>> = { axios: 'shared/secrets/connect/axios-unused.ts' };
 
-/** What SecretsFunction gives esbuild besides the defaults: everything bundled, names kept, a source map. */
-export const AS_SECRETS_FUNCTION = { external: [], keepNames: true, sourcemap: true, replace: AXIOS_LEFT_OUT } as const;
+/** SecretsFunction's stack-trace mapper, evaluated first in every bundle (esbuild `inject`). */
+export const LAZY_SOURCE_MAPS = ['shared/lazy-source-maps.ts'];
+
+/**
+ * What SecretsFunction gives esbuild besides the defaults: everything bundled, names kept, a linked
+ * source map read only when a stack trace is formatted.
+ */
+export const AS_SECRETS_FUNCTION = { external: [], keepNames: true, sourcemap: true, replace: AXIOS_LEFT_OUT, inject: LAZY_SOURCE_MAPS } as const;
 
 export interface BundleRequest {
   /** Handler entry, relative to the project root. */
@@ -29,9 +35,11 @@ export interface BundleRequest {
   external?: readonly string[];
   /** Packages replaced by a module of this project: name -> path relative to the project root. */
   replace?: Readonly<Record<string, string>>;
-  /** SecretsFunction's extra settings (keep names, external source map). Default false. */
+  /** SecretsFunction's extra settings (keep names, linked source map). Default false. */
   keepNames?: boolean;
   sourcemap?: boolean;
+  /** Modules evaluated before the entry, relative to the project root. */
+  inject?: readonly string[];
 }
 
 export interface PackageShare {
@@ -64,7 +72,10 @@ export async function bundleHandler(request: BundleRequest): Promise<BuiltBundle
     format: 'cjs',
     external: [...(request.external ?? RUNTIME_PROVIDED)],
     keepNames: request.keepNames ?? false,
-    sourcemap: request.sourcemap ? 'external' : false,
+    // Linked, as NodejsFunction's `sourceMap: true`: the bundle names its map, so Node (with
+    // --enable-source-maps) or the injected mapper can find it.
+    sourcemap: request.sourcemap ? 'linked' : false,
+    inject: (request.inject ?? []).map((path) => resolve(PROJECT_ROOT, path)),
     sourcesContent: false,
     metafile: true,
     logLevel: 'silent',

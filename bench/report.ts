@@ -13,6 +13,7 @@ import { coldTable, firstRequestTable, type ColdResults } from './cold';
 import { figure, type Figure } from './figures';
 import { machineSummary, type MachineDescription } from './machine';
 import { renderMarkdown, type Table } from './table';
+import { tokenReadTable, type TokenReadResults } from './token-read';
 import { warmTable, type WarmResults } from './warm';
 
 export interface BenchResults {
@@ -23,6 +24,7 @@ export interface BenchResults {
   command: string;
   warm?: WarmResults;
   cold?: ColdResults;
+  tokenRead?: TokenReadResults;
   bundle?: BundleResults;
 }
 
@@ -80,10 +82,13 @@ export function generatedSection(results: BenchResults): string {
     parts.push(
       `Round trip of one Connect request from a warm client: ${results.cold.roundTripMs.value} ms; ` +
         `INIT of a handler doing nothing: ${results.cold.processInitMs.value} ms. ` +
-        'Lower bound = that INIT + one round trip (by id) or three (by name: vault list, item list, item). ' +
+        'Lower bound = that INIT + one round trip (by id) or three (by name: vault list, item list, item), ' +
+        'plus one before them where the token is read from Secrets Manager (one in all for the Secrets Manager alternatives, which read their ten secrets at once); ' +
+        'x bound = cold start / lower bound; max(INIT, trips) = the bound if the requests left while the bundle loads (INIT: the same bundle with no secret). ' +
         'Chart: [bench/results/cold-start.svg](bench/results/cold-start.svg).',
     );
   }
+  if (results.tokenRead) section('Reading the Connect token', [tokenReadTable(results.tokenRead)]);
   if (results.bundle) section('Bundle cost', bundleTables(results.bundle));
   return parts.join('\n\n');
 }

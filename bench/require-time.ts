@@ -22,7 +22,7 @@ export interface RequireTarget {
 }
 
 export async function requireTimeMs(target: RequireTarget): Promise<number> {
-  const { stdout, stderr, code } = await run(process.execPath, ['-e', CHILD_SCRIPT, target.file], target.env);
+  const { stdout, stderr, code } = await runProcess(process.execPath, ['-e', CHILD_SCRIPT, target.file], target.env);
   const line = stdout.split('\n').find((candidate) => candidate.startsWith(MARKER));
   if (code !== 0 || !line) {
     throw new Error(`require of ${target.file} failed (exit ${code}): ${lastLines(stderr || stdout, 5)}`);
@@ -30,7 +30,7 @@ export async function requireTimeMs(target: RequireTarget): Promise<number> {
   return Number(line.slice(MARKER.length));
 }
 
-function run(command: string, args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number | null }> {
+export function runProcess(command: string, args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

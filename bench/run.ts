@@ -20,6 +20,7 @@ import { runColdBench } from './cold';
 import { figure } from './figures';
 import { describeMachine, machineSummary } from './machine';
 import { newResults, publish } from './report';
+import { runTokenReadBench } from './token-read';
 import { runWarmBench } from './warm';
 
 type Part = 'warm' | 'cold' | 'bundle';
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
     if (settings.parts.has('cold')) {
       console.log(`\n== cold start (local Lambda emulation, ${settings.cold.latencyMs} ms per Connect request)`);
       results.cold = await runColdBench({ ...settings.cold, workDir });
+      console.log(`\n== reading the Connect token from Secrets Manager (fresh processes, ${settings.cold.latencyMs} ms per request)`);
+      results.tokenRead = await runTokenReadBench({ repetitions: settings.cold.repetitions * 2 + 1, latencyMs: settings.cold.latencyMs, workDir });
     }
     if (settings.parts.has('bundle')) {
       console.log('\n== bundle cost (cdk synth assets and comparison bundles)');

@@ -27,7 +27,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ConnectError } from '../shared/secrets/errors';
-import { opSecrets, type SecretResolver, type SecretsContext } from '../shared/secrets/middleware';
+import type { SecretSource } from '../shared/secrets/source';
+import { opSecrets, type SecretsContext } from '../shared/secrets/middleware';
 import { figure, formatPercent, samples, type Figure, type Samples } from './figures';
 import { comparedSecretIds, comparedSecretNames, seen } from './handlers/catalog';
 import { median } from './stats';
@@ -86,7 +87,7 @@ const names = comparedSecretNames();
 const ids = comparedSecretIds();
 
 /** Answers every reference at once, in process (used only to fill the cache). */
-const inProcessResolver: SecretResolver = {
+const inProcessSource: SecretSource = {
   resolve: async (references) => ({
     values: new Map(references.map((reference) => [reference.key, { value: `value-of-${reference.item}-${reference.field}`, itemVersion: 1 }])),
     errors: new Map<string, ConnectError>(),
@@ -127,7 +128,7 @@ async function buildVariants(devNull: number): Promise<Variant[]> {
   const { default: middy } = await import('@middy/core');
   const { default: secretsManager } = await import('@middy/secrets-manager');
   const secrets = Object.fromEntries(names.map((name, index) => [name, `op://bench/item-${Math.floor(index / 2)}/field-${index % 2}`]));
-  const opOptions = { env: {}, secrets, resolver: inProcessResolver, logger: quietLogger, metrics: noMetrics };
+  const opOptions = { env: {}, secrets, source: inProcessSource, logger: quietLogger, metrics: noMetrics };
   const readAll = async (_event: unknown, context: SecretsContext): Promise<unknown> => seen(names.map((name) => context.secrets[name]));
   const fetchData = Object.fromEntries(names.map((name, index) => [name, ids[index]!]));
   return [

@@ -12,9 +12,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from '../functions/webhooks/sources';
-import { formatReference } from '../shared/secrets/reference';
-import type { ActivitySettings, RotationItem, RotationSettings } from './constructs/operations';
+import { formatReference, signingSecretNames, WEBHOOK_SOURCES, type WebhookSource } from 'op-lambda';
+import type { ActivitySettings, ConnectTokenConfig, OperationsTokens, RotationItem, RotationSettings } from 'op-lambda/cdk';
 
 export const STAGE_NAMES = ['staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -32,19 +31,6 @@ export interface RouteConfig {
   readonly authorizationScopes?: readonly string[];
   /** Why the route needs no authorizer; required without `authorizationScopes` (the cdk-nag APIG4 acknowledgement's reason). */
   readonly publicBecause?: string;
-}
-
-/** A Connect token kept in Secrets Manager, read by one function and no other. */
-export interface ConnectTokenConfig {
-  /** Name of the Secrets Manager secret holding the token. */
-  readonly secretName: string;
-  /**
-   * Complete ARN of that secret (with its 6-character suffix). When set, IAM grants name exactly
-   * this ARN; without it the secret is imported by name and IAM grants `<name>-??????`, which is
-   * how a secret known only by name is addressed in a policy.
-   * @default - imported by `secretName`
-   */
-  readonly secretArn?: string;
 }
 
 export interface FunctionConfig {
@@ -66,11 +52,72 @@ export interface FunctionConfig {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /**
+   * Gives the function the webhook replay table (WEBHOOK_REPLAY_TABLE), which it may only add to.
+   * @default false
+   */
+  readonly replayProtection?: boolean;
+}
+
+/** A VPC that already exists, imported from its attributes (no lookup at synth). */
+export interface ExistingVpcConfig {
+  readonly vpcId: string;
+  /** The availability zones of `privateSubnetIds`, in the same order; at least two. */
+  readonly availabilityZones: readonly string[];
+  /** Private subnets with a route to the internet (NAT): connect-sync reaches 1Password.com through them. */
+  readonly privateSubnetIds: readonly string[];
+  /** Route tables of `privateSubnetIds`, in the same order. */
+  readonly privateSubnetRouteTableIds: readonly string[];
+}
+
+/** The Connect server a stage deploys for itself (see ConnectServer). */
+export interface ConnectServerConfig {
+  /** The name functions call, `https://<domainName>`; resolvable inside the VPC only. */
+  readonly domainName: string;
+  /**
+   * ARN of an existing ACM certificate for `domainName`, in the stack's region.
+   * @default - a new certificate validated in `hostedZone`
+   */
+  readonly certificateArn?: string;
+  /**
+   * The public Route 53 zone holding `domainName`, to validate a new certificate (no lookup: give id and name).
+   * @default - none; then `certificateArn` is required
+   */
+  readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
+  /** Secrets Manager secret holding `1password-credentials.json`, base64url-encoded (README, "Deploy"). */
+  readonly credentialsSecretName: string;
+  /** @default 2 (the minimum: one per availability zone) */
+  readonly taskCount?: number;
+  /** Task CPU units. @default 256 */
+  readonly cpu?: number;
+  /** Task memory in MiB. @default 512 */
+  readonly memoryMiB?: number;
+  /** `1password/connect-api` version. @default DEFAULT_CONNECT_VERSION */
+  readonly apiVersion?: string;
+  /** `1password/connect-sync` version. @default DEFAULT_CONNECT_VERSION */
+  readonly syncVersion?: string;
+  /** @default - a VPC created for the stage: two availability zones, public and private subnets */
+  readonly vpc?: ExistingVpcConfig;
+  /** NAT gateways of a created VPC (ignored with `vpc`); one per zone survives a zone's outage. @default 1 */
+  readonly natGateways?: number;
+  /** A Secrets Manager interface endpoint in the VPC; turn off when `vpc` already has one. @default true */
+  readonly secretsManagerEndpoint?: boolean;
+  /** Retention of Connect's container logs. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
 }
 
 export interface ConnectConfig {
-  /** 1Password Connect server URL the functions call; must be https. */
-  readonly host: string;
+  /**
+   * URL of an existing 1Password Connect server the functions call; must be https. Exactly one of
+   * `host` and `server`.
+   * @default - `https://<server.domainName>`
+   */
+  readonly host?: string;
+  /**
+   * A Connect server this stage deploys, private to its functions. Exactly one of `host` and `server`.
+   * @default - none: `host` names an existing server
+   */
+  readonly server?: ConnectServerConfig;
 }
 
 /** The stage's 1Password vaults, one per purpose, so that a token can be scoped to a purpose. */
@@ -94,14 +141,6 @@ export interface AuthorizerConfig {
   readonly audience: readonly string[];
   /** The scope a token needs for `POST /payments`. */
   readonly paymentsScope: string;
-}
-
-/** The Connect tokens of the scheduled functions (rotate has its own write token in `rotation`). */
-export interface OperationsTokens {
-  /** Resolves every declared reference: read-only, scoped to every vault the stage's functions read. */
-  readonly canary: ConnectTokenConfig;
-  /** Reads Connect's activity log only: scoped to no vault. */
-  readonly activity: ConnectTokenConfig;
 }
 
 export interface ThrottleConfig {
@@ -136,6 +175,14 @@ export interface StageConfig {
   readonly rotation: RotationSettings;
   /** Forwarding of Connect's API activity log to `/op-lambda/<stage>/1password-activity`. */
   readonly activity: ActivitySettings;
+}
+
+/** The URL functions call: the existing `host`, or the deployed server's https name. */
+export function connectUrl(connect: ConnectConfig): string {
+  if ((connect.host === undefined) === (connect.server === undefined)) {
+    throw new Error('connect: set exactly one of host (an existing Connect server) and server (one this stage deploys)');
+  }
+  return connect.host ?? `https://${connect.server!.domainName}`;
 }
 
 /** The 1Password item holding a webhook source's signing secrets: `current`, `previous` and `rotatedAt`. */
@@ -181,6 +228,7 @@ export function functionTable({ stage, vaults, paymentsApiUrl, paymentsScope }: 
         path: '/webhooks/{source}',
         publicBecause: 'senders have no identity API Gateway could check: each delivery is authenticated by its HMAC signature before it is processed',
       }],
+      replayProtection: true,
       // Each source has a current and a previous signing secret, so rotation never drops a delivery.
       secrets: Object.fromEntries(
         WEBHOOK_SOURCES.flatMap((source) => {
@@ -229,7 +277,13 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
   staging: {
     stage: 'staging',
     vaults: stageVaults('staging'),
-    connect: { host: 'https://connect.staging.example.com' },
+    connect: {
+      server: {
+        domainName: 'connect.staging.example.com',
+        hostedZone: { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' },
+        credentialsSecretName: 'op-lambda/staging/connect-credentials',
+      },
+    },
     authorizer: STAGING_AUTHORIZER,
     operationsTokens: operationsTokens('staging'),
     logRetention: RetentionDays.ONE_MONTH,
@@ -252,7 +306,15 @@ const STAGES: Readonly<Record<StageName, StageConfig>> = {
   prod: {
     stage: 'prod',
     vaults: stageVaults('prod'),
-    connect: { host: 'https://connect.example.com' },
+    connect: {
+      server: {
+        domainName: 'connect.example.com',
+        hostedZone: { hostedZoneId: 'Z0123456789EXAMPLE', zoneName: 'example.com' },
+        credentialsSecretName: 'op-lambda/prod/connect-credentials',
+        taskCount: 2,
+        natGateways: 2,
+      },
+    },
     authorizer: PROD_AUTHORIZER,
     operationsTokens: operationsTokens('prod'),
     logRetention: RetentionDays.THREE_MONTHS,

@@ -3,7 +3,7 @@
  * secrets it reads (the canary reads every function's), or rotates (write access, rotate only).
  * `npm run secrets:check` compares this with what each token can actually see.
  */
-import { buildManifest, manifestEntries } from '../shared/ops/manifest';
+import { buildManifest, manifestEntries } from 'op-lambda';
 import type { StageConfig } from './config';
 
 export interface TokenScope {

@@ -14,11 +14,11 @@
  */
 import { parseArgs } from 'node:util';
 import { STAGE_NAMES, isStageName, stageConfig, type StageName } from '../infra/config';
-import { ConnectResolver } from '../shared/secrets/connect';
+import { ConnectSource } from '../shared/secrets/connect/connect-source';
 import { ConnectError } from '../shared/secrets/errors';
-import { normaliseConnectError } from '../shared/secrets/normalise';
+import { toConnectError } from '../shared/secrets/connect/connect-errors';
 import { checkReferences, type ReferenceCheck } from '../shared/ops/canary';
-import { OpsConnectClient } from '../shared/ops/connect-client';
+import { OpsConnectClient } from '../shared/ops/ops-client';
 import { compareDeclarations, compareItems, shapeOf, type DriftFinding, type ItemShape, type ShapeSource, type StageManifest } from '../shared/ops/drift';
 import { buildManifest } from '../shared/ops/manifest';
 import { tokenScopes, type TokenScope } from '../infra/token-scopes';
@@ -73,8 +73,8 @@ export async function runSecretsCheck(
 ): Promise<SecretsCheckReport> {
   const checked = await Promise.all(
     stages.map(async ({ stage, manifest, tokenScopes: scopes = [] }) => {
-      const resolver = new ConnectResolver({ host: access.host, allowHttp: access.allowHttp, token: access.tokenFor(stage) });
-      const [checks, tokens] = await Promise.all([checkReferences(resolver, manifest, deadline), checkTokens(stage, scopes, access, deadline)]);
+      const source = new ConnectSource({ host: access.host, allowHttp: access.allowHttp, token: access.tokenFor(stage) });
+      const [checks, tokens] = await Promise.all([checkReferences(source, manifest, deadline), checkTokens(stage, scopes, access, deadline)]);
       return { stage, checks, tokens };
     }),
   );
@@ -98,7 +98,7 @@ async function checkToken(scope: TokenScope, client: OpsConnectClient, deadline:
   try {
     visible = await client.vaults(deadline);
   } catch (error) {
-    const failure = normaliseConnectError(error);
+    const failure = toConnectError(error);
     return { functionName: scope.functionName, undeclared: [], missing: [], error: `${failure.code}: ${failure.message}`, ok: false };
   }
   const declared = new Set(scope.vaults);
@@ -124,7 +124,7 @@ function connectShapes(access: ConnectAccess, deadline: number): ShapeSource {
         shape = client
           .locate(vault, item, deadline)
           .then((address) => client.getItem(address, deadline))
-          .then(shapeOf, (error: unknown) => normaliseConnectError(error));
+          .then(shapeOf, (error: unknown) => toConnectError(error));
         cache.set(key, shape);
       }
       return shape;

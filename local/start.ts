@@ -4,7 +4,8 @@
  * Synthesizes the stage (STAGE, default staging) into `cdk.out`, starts a 1Password Connect server
  * with the demo vault (or uses the one in OP_CONNECT_HOST / OP_CONNECT_TOKEN), a local JWT issuer
  * in place of the stage's (`npm run token` prints a token from it), a payments provider that
- * accepts the key the vault holds, and the gateway on http://127.0.0.1:3000 (PORT overrides)
+ * accepts the key the vault holds, a local DynamoDB with the stack's tables, and the gateway on
+ * http://127.0.0.1:3000 (PORT overrides)
  * running the very bundles `cdk deploy` would upload. Function output streams to the console,
  * prefixed with each function's name. Ctrl-C (or SIGTERM) stops everything.
  */
@@ -67,6 +68,7 @@ function printReady(api: LocalApi, stage: string, startedAt: number): void {
   }
   console.log(`Payments upstream: ${api.payments.url} (accepts ${api.paymentsKeyReference ?? 'no key: no function declares PAYMENTS_API_KEY'})`);
   if (api.issuer) console.log(`JWT issuer: ${api.issuer.url} (in place of the stage's; \`npm run token\` prints a token for the authorized routes)`);
+  if (api.dynamo) console.log(`DynamoDB: ${api.dynamo.endpoint} (local, in memory, with the stack's tables)`);
   for (const warning of gateway.warnings) console.log(`Note: ${warning}`);
   console.log('');
   console.log(`Stage ${stage} ready at ${gateway.url} in ${seconds(performance.now() - startedAt)}. Try: curl ${gateway.url}/health`);

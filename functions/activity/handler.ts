@@ -7,20 +7,27 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { DynamoCursorStore } from '../../shared/ops/activity-cursor';
-import { DEFAULT_PAGE_SIZE, forwardActivity, formatActivityLine, type ForwardResult } from '../../shared/ops/activity-forwarder';
-import { OpsConnectClient } from '../../shared/ops/connect-client';
-import { ACTIVITY_PAGE_SIZE_ENV, ACTIVITY_TABLE_ENV } from '../../shared/ops/contract';
-import { invocationDeadline } from '../../shared/ops/invocation';
-import { powertoolsTelemetry } from '../../shared/ops/telemetry';
-import { connectLocation } from '../../shared/secrets/connect-host';
-import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
+import {
+  ACTIVITY_PAGE_SIZE_ENV,
+  ACTIVITY_TABLE_ENV,
+  type ActivityForwardResult,
+  connectLocation,
+  connectTokenSource,
+  type ConnectTokenSource,
+  DEFAULT_ACTIVITY_PAGE_SIZE,
+  DynamoCursorStore,
+  formatActivityLine,
+  forwardActivity,
+  invocationDeadline,
+  OpsConnectClient,
+  powertoolsTelemetry,
+} from 'op-lambda';
 
 const telemetry = powertoolsTelemetry(process.env['POWERTOOLS_SERVICE_NAME'] ?? 'activity');
 let tokens: ConnectTokenSource | undefined;
 let dynamo: DynamoDBClient | undefined;
 
-export async function handler(_event?: Partial<ScheduledEvent>, context?: Context): Promise<ForwardResult> {
+export async function handler(_event?: Partial<ScheduledEvent>, context?: Context): Promise<ActivityForwardResult> {
   const deadline = invocationDeadline(context);
   try {
     const table = process.env[ACTIVITY_TABLE_ENV];
@@ -51,5 +58,5 @@ function writeLine(entry: Parameters<typeof formatActivityLine>[0]): void {
 
 function pageSize(value: string | undefined): number {
   const parsed = Number(value);
-  return Number.isInteger(parsed) && parsed > 0 && parsed <= 1000 ? parsed : DEFAULT_PAGE_SIZE;
+  return Number.isInteger(parsed) && parsed > 0 && parsed <= 1000 ? parsed : DEFAULT_ACTIVITY_PAGE_SIZE;
 }

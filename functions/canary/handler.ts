@@ -5,13 +5,18 @@
  * fires. Failures are reported, not thrown: a retry would only count them twice.
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { checkReferences, reportChecks } from '../../shared/ops/canary';
-import { invocationDeadline } from '../../shared/ops/invocation';
-import { MANIFEST_ENV, parseManifest } from '../../shared/ops/manifest';
-import { powertoolsTelemetry } from '../../shared/ops/telemetry';
-import { ConnectResolver } from '../../shared/secrets/connect';
-import { connectLocation } from '../../shared/secrets/connect-host';
-import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
+import {
+  checkReferences,
+  connectLocation,
+  ConnectSource,
+  connectTokenSource,
+  type ConnectTokenSource,
+  invocationDeadline,
+  MANIFEST_ENV,
+  parseManifest,
+  powertoolsTelemetry,
+  reportChecks,
+} from 'op-lambda';
 
 export interface CanarySummary {
   checked: number;
@@ -26,10 +31,9 @@ export async function handler(_event?: Partial<ScheduledEvent>, context?: Contex
   try {
     const manifest = parseManifest(process.env[MANIFEST_ENV]);
     tokens ??= connectTokenSource();
-    const source = tokens;
-    const resolver = new ConnectResolver({ ...connectLocation(process.env), token: () => source.get() });
-    const checks = await checkReferences(resolver, manifest, deadline);
-    if (checks.some((check) => check.code === 'UNAUTHORIZED')) source.invalidate();
+    // The source reads the token again after a 401 (the token may have been rotated).
+    const source = new ConnectSource({ ...connectLocation(process.env), token: tokens });
+    const checks = await checkReferences(source, manifest, deadline);
     reportChecks(checks, telemetry);
     return { checked: checks.length, failed: checks.filter((check) => !check.ok).length };
   } catch (error) {

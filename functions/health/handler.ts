@@ -11,8 +11,7 @@
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { opSecrets } from '../../shared/secrets/middleware';
-import { jsonResponse } from '../../shared/http/responses';
+import { jsonResponse, opSecrets } from 'op-lambda';
 
 export const secrets = opSecrets({ secrets: { DATABASE_URL: { required: true } } });
 

@@ -2,8 +2,11 @@
  * `POST /payments`: validates a payment and forwards it to the payments provider
  * (`${PAYMENTS_API_URL}/v1/payments`) with `Authorization: Bearer <PAYMENTS_API_KEY>` from 1Password.
  *
- * - The provider's answer (status and JSON) is returned as is, with the Idempotency-Key used
- *   (the client's, or one generated here) so the client can retry safely.
+ * - The provider's payment (a 2xx and its JSON) is returned as is, with the Idempotency-Key used
+ *   (the client's, or one generated here) so the client can retry safely. A provider error is
+ *   never relayed: the answer is this function's own problem, carrying the provider's status and
+ *   error code (when it has the strict shape of provider-error.ts), nothing else of its body.
+ * - Redirects are not followed: a 3xx is a 502, and the origin it points at is never contacted.
  * - A 401 from the provider means the key may have been rotated since this container cached it:
  *   the key is read again from 1Password (at most once per REFRESH_INTERVAL_MS) and the payment
  *   retried once, under the same Idempotency-Key. When that read fails, the answer is 503 with
@@ -12,22 +15,31 @@
  * - Upstream calls end before the Lambda timeout, with RESERVE_MS left to answer.
  *
  * Answers of its own, all problem+json: 400 invalid body or Idempotency-Key, or an event that is
- * not a readable HTTP request; 502 provider
- * unreachable, failing (5xx), not speaking JSON, or refusing this service's key; 504 provider too
- * slow; 503 key unavailable (Retry-After); 500 provider URL misconfigured. The key is never logged or returned.
+ * not a readable HTTP request; 400, 402, 409 or 422 when the provider refuses the payment for a
+ * reason the client can act on; 502 provider unreachable, failing (5xx), redirecting (3xx), not
+ * speaking JSON, refusing this service's key, or any other 4xx; 504 provider too slow; 503 key
+ * unavailable (Retry-After); 500 provider URL misconfigured. The key is never logged or returned.
  */
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { functionLogger } from '../../shared/audit/function-logger';
-import { header, isReadableHttpEvent, rawBody } from '../../shared/http/events';
-import { problemResponse, secretsUnavailableResponse } from '../../shared/http/problem';
-import { jsonResponse, type HttpResponse } from '../../shared/http/responses';
-import { SecretsUnavailableError } from '../../shared/secrets/errors';
-import { opSecrets, type SecretsContext } from '../../shared/secrets/middleware';
-import { RefreshThrottle } from '../../shared/secrets/refresh-throttle';
+import {
+  functionLogger,
+  header,
+  type HttpResponse,
+  isReadableHttpEvent,
+  jsonResponse,
+  opSecrets,
+  problemResponse,
+  rawBody,
+  RefreshThrottle,
+  type SecretsContext,
+  SecretsUnavailableError,
+  secretsUnavailableResponse,
+} from 'op-lambda';
 import { forwardPayment, type ForwardResult } from './forward-payment';
 import { isValidIdempotencyKey, parsePaymentRequest } from './payment-request';
+import { providerErrorCode } from './provider-error';
 import { providerUrl } from './provider-url';
 
 /** Minimum time between two forced reads of the key. */
@@ -35,6 +47,8 @@ export const REFRESH_INTERVAL_MS = 30_000;
 /** Time kept, before the Lambda timeout, to answer after the last upstream call. */
 export const RESERVE_MS = 500;
 const KEY_NAME = 'PAYMENTS_API_KEY';
+/** Provider refusals about the payment itself, which the client can act on; any other 4xx is ours to fix (502). */
+const CLIENT_ERRORS: ReadonlySet<number> = new Set([400, 402, 409, 422]);
 
 /** Declared by name; each stage's reference comes from the environment variable PAYMENTS_API_KEY. */
 const declarations = { [KEY_NAME]: { required: true } } as const;
@@ -57,6 +71,17 @@ function keyUnavailable(error: SecretsUnavailableError, idempotencyKey: string):
   return { ...response, headers: { ...response.headers, 'Idempotency-Key': idempotencyKey } };
 }
 
+/** The provider's error, as this function's own problem: its status and code, never its body. */
+function providerError(status: number, body: unknown, headers: Record<string, string>): HttpResponse {
+  const upstreamCode = providerErrorCode(body);
+  const extensions = { upstreamStatus: status, ...(upstreamCode === undefined ? {} : { upstreamCode }) };
+  if (status === 401) return problemResponse({ status: 502, detail: "The payments provider refused this service's credentials.", extensions }, headers);
+  if (CLIENT_ERRORS.has(status)) {
+    return problemResponse({ status, title: 'Payment refused', detail: 'The payments provider refused the payment.', extensions }, headers);
+  }
+  return problemResponse({ status: 502, detail: 'The payments provider failed to handle the payment.', extensions }, headers);
+}
+
 function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpResponse {
   const headers = { 'Idempotency-Key': idempotencyKey };
   switch (outcome.kind) {
@@ -64,18 +89,20 @@ function answer({ outcome }: ForwardResult, idempotencyKey: string): HttpRespons
       return problemResponse({ status: 504, detail: 'The payments provider did not answer in time. Retry with the same Idempotency-Key.' }, headers);
     case 'unreachable':
       return problemResponse({ status: 502, detail: 'The payments provider could not be reached. Retry with the same Idempotency-Key.' }, headers);
+    case 'redirect':
+      return problemResponse(
+        { status: 502, detail: 'The payments provider answered with a redirect, which is not followed.', extensions: { upstreamStatus: outcome.status } },
+        headers,
+      );
     case 'invalid-response':
+      if (outcome.status >= 400) return providerError(outcome.status, undefined, headers);
       return problemResponse(
         { status: 502, detail: 'The payments provider sent an answer that is not JSON.', extensions: { upstreamStatus: outcome.status } },
         headers,
       );
     case 'response':
-      if (outcome.status === 401) return problemResponse({ status: 502, detail: "The payments provider refused this service's credentials." }, headers);
-      if (outcome.status >= 500 || outcome.status < 200 || (outcome.status >= 300 && outcome.status < 400)) {
-        const detail = 'The payments provider failed to handle the payment.';
-        return problemResponse({ status: 502, detail, extensions: { upstreamStatus: outcome.status } }, headers);
-      }
-      return jsonResponse(outcome.status, outcome.body, headers);
+      if (outcome.status >= 200 && outcome.status < 300) return jsonResponse(outcome.status, outcome.body, headers);
+      return providerError(outcome.status, outcome.body, headers);
   }
 }
 
@@ -106,7 +133,7 @@ async function pay(event: APIGatewayProxyEventV2, context: SecretsContext<typeof
     throw error;
   }
   const response = answer(result, idempotencyKey);
-  const upstreamStatus = result.outcome.kind === 'response' ? result.outcome.status : undefined;
+  const upstreamStatus = 'status' in result.outcome ? result.outcome.status : undefined;
   logger.info('payment forwarded', {
     outcome: result.outcome.kind,
     upstreamStatus,

@@ -2,12 +2,17 @@
  * The payments provider's HTTP API: one call, `POST <base>/v1/payments`, authenticated with a
  * bearer key. Every outcome is a value, so the handler can map each to a status without guessing
  * from exception types. The key is sent, never logged, never part of an outcome.
+ *
+ * Redirects are never followed: `fetch` would re-send the payment, its Idempotency-Key and (for
+ * a same-origin hop) the key to wherever the provider points, and relay that origin's answer.
  */
 import type { PaymentRequest } from './payment-request';
 
 export type PaymentsApiOutcome =
   /** The provider answered with JSON. */
   | { kind: 'response'; status: number; body: unknown }
+  /** The provider answered with a redirect (3xx), which was not followed; its body was not read. */
+  | { kind: 'redirect'; status: number }
   /** The provider answered with something that is not JSON. */
   | { kind: 'invalid-response'; status: number }
   /** No answer within the time allowed. */
@@ -41,8 +46,13 @@ export async function createPayment(call: CreatePaymentCall): Promise<PaymentsAp
         'idempotency-key': call.idempotencyKey,
       },
       body: JSON.stringify(call.payment),
+      redirect: 'manual',
       signal,
     });
+    if (isRedirect(response.status)) {
+      await response.body?.cancel();
+      return { kind: 'redirect', status: response.status };
+    }
     const text = await response.text();
     try {
       return { kind: 'response', status: response.status, body: JSON.parse(text) };
@@ -53,6 +63,10 @@ export async function createPayment(call: CreatePaymentCall): Promise<PaymentsAp
     if (signal.aborted) return { kind: 'timeout' };
     return { kind: 'unreachable', reason: systemErrorCode(error) };
   }
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400;
 }
 
 /** `fetch` wraps socket errors as `TypeError('fetch failed', { cause })`; the cause has the code. */

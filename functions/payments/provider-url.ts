@@ -4,7 +4,7 @@
  * PAYMENTS_API_ALLOW_HTTP is "true": the same rule as OP_CONNECT_HOST.
  */
 
-import { isSecureUrl } from '../../shared/secrets/connect-host';
+import { isSecureUrl } from 'op-lambda';
 
 export type ProviderUrl = { ok: true; url: URL } | { ok: false; reason: string };
 

@@ -7,14 +7,21 @@
  * items already rotated are then left alone.
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { OpsConnectClient } from '../../shared/ops/connect-client';
-import { invocationDeadline, writeTokenEnvironment } from '../../shared/ops/invocation';
-import { DEFAULT_MIN_AGE_MS, type RotationTarget } from '../../shared/ops/rotation';
-import { ROTATION_MIN_AGE_ENV, ROTATION_TARGETS_ENV } from '../../shared/ops/contract';
-import { parseRotationTargets, rotateAll } from '../../shared/ops/rotation-run';
-import { powertoolsTelemetry } from '../../shared/ops/telemetry';
-import { connectLocation } from '../../shared/secrets/connect-host';
-import { connectTokenSource, type ConnectTokenSource } from '../../shared/secrets/token';
+import {
+  connectLocation,
+  connectTokenSource,
+  type ConnectTokenSource,
+  DEFAULT_ROTATION_MIN_AGE_MS,
+  invocationDeadline,
+  OpsConnectClient,
+  parseRotationTargets,
+  powertoolsTelemetry,
+  rotateAll,
+  ROTATION_MIN_AGE_ENV,
+  ROTATION_TARGETS_ENV,
+  type RotationTarget,
+  writeTokenEnvironment,
+} from 'op-lambda';
 
 export interface RotateSummary {
   rotated: number;
@@ -53,8 +60,8 @@ async function prepare(): Promise<Setup> {
     const targets = parseRotationTargets(process.env[ROTATION_TARGETS_ENV]);
     tokens ??= connectTokenSource({ env: writeTokenEnvironment(process.env) });
     const connect = new OpsConnectClient({ ...connectLocation(process.env), token: await tokens.get() });
-    const minAgeMs = Number(process.env[ROTATION_MIN_AGE_ENV] ?? DEFAULT_MIN_AGE_MS);
-    return { connect, targets, minAgeMs: Number.isFinite(minAgeMs) && minAgeMs >= 0 ? minAgeMs : DEFAULT_MIN_AGE_MS };
+    const minAgeMs = Number(process.env[ROTATION_MIN_AGE_ENV] ?? DEFAULT_ROTATION_MIN_AGE_MS);
+    return { connect, targets, minAgeMs: Number.isFinite(minAgeMs) && minAgeMs >= 0 ? minAgeMs : DEFAULT_ROTATION_MIN_AGE_MS };
   } catch (error) {
     telemetry.count('SecretRotationFailed');
     telemetry.event('secret.rotate', { outcome: 'failed', error: error instanceof Error ? error.message : 'unknown failure' }, 'error');

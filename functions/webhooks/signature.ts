@@ -9,8 +9,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'X-Signature';
-/** How far a signature's timestamp may be from now, either way, before it counts as a replay. */
+/** How old a signature's timestamp may be before it counts as a replay. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+/**
+ * How far ahead of now a timestamp may be: clocks differ a little, never by minutes. A wider
+ * margin would keep a captured delivery usable that much longer.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 30;
 /** The v1 scheme's digest length: SHA-256. */
 const DIGEST_BYTES = 32;
 /** More entries than any honest sender needs; a cap keeps parsing cheap for hostile input. */
@@ -70,9 +75,14 @@ export function signPayload(secrets: readonly string[], timestamp: number, rawBo
   return formatSignatureHeader({ timestamp, signatures: secrets.map((secret) => computeSignature(secret, timestamp, rawBody)) });
 }
 
-/** Whether the timestamp is within `toleranceSeconds` of now, in either direction. */
-export function isWithinTolerance(timestamp: number, nowSeconds: number, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS): boolean {
-  return Math.abs(nowSeconds - timestamp) <= toleranceSeconds;
+/** Whether the timestamp is at most `toleranceSeconds` old and at most `skewSeconds` ahead of now. */
+export function isWithinTolerance(
+  timestamp: number,
+  nowSeconds: number,
+  toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
+  skewSeconds = MAX_CLOCK_SKEW_SECONDS,
+): boolean {
+  return nowSeconds - timestamp <= toleranceSeconds && timestamp - nowSeconds <= skewSeconds;
 }
 
 /**

@@ -13,10 +13,11 @@ export interface SigningSecrets {
 }
 
 export type DeliveryVerdict =
-  | { kind: 'accepted'; usedRefresh: boolean }
+  /** `signedAt`: the signature's timestamp (unix seconds), part of what makes the delivery unique. */
+  | { kind: 'accepted'; usedRefresh: boolean; signedAt: number }
   /** No header, or not one we can read: 400. */
   | { kind: 'malformed'; reason: string }
-  /** Signed, but too long ago (or too far ahead) to be trusted: 401. */
+  /** Signed too long ago, or further ahead than clock skew explains: 401. */
   | { kind: 'stale' }
   /** No signature matches any secret: 401. */
   | { kind: 'mismatch'; usedRefresh: boolean };
@@ -45,9 +46,9 @@ export async function verifyDelivery(check: DeliveryCheck): Promise<DeliveryVerd
   const { header } = parsed;
   // Checked before any secret is used, so replays of old deliveries never trigger a refresh.
   if (!isWithinTolerance(header.timestamp, check.nowSeconds, check.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS)) return { kind: 'stale' };
-  if (matchesAnySecret(header, check.rawBody, secretList(check.secrets))) return { kind: 'accepted', usedRefresh: false };
+  if (matchesAnySecret(header, check.rawBody, secretList(check.secrets))) return { kind: 'accepted', usedRefresh: false, signedAt: header.timestamp };
   const fresh = await check.refreshed();
   if (fresh === undefined) return { kind: 'mismatch', usedRefresh: false };
-  if (matchesAnySecret(header, check.rawBody, secretList(fresh))) return { kind: 'accepted', usedRefresh: true };
+  if (matchesAnySecret(header, check.rawBody, secretList(fresh))) return { kind: 'accepted', usedRefresh: true, signedAt: header.timestamp };
   return { kind: 'mismatch', usedRefresh: true };
 }

@@ -12,6 +12,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { connectServerAlarms, connectServerDashboardRow } from './connect-observability';
+import type { ConnectServer } from './connect-server';
 import type { SecretsFunction } from './secrets-function';
 
 export interface ObservabilityProps {
@@ -28,6 +30,11 @@ export interface ObservabilityProps {
    * @default Duration.minutes(5)
    */
   readonly alarmPeriod?: Duration;
+  /**
+   * The stage's own Connect server: its alarms (unhealthy targets, 5xx) and a dashboard row.
+   * @default - none (Connect runs elsewhere)
+   */
+  readonly connectServer?: ConnectServer;
 }
 
 /** Audit lines are JSON with a top-level `event`; `secret.access` is written once per invocation. */
@@ -50,11 +57,17 @@ export class Observability extends Construct {
     const period = props.alarmPeriod ?? Duration.minutes(5);
     this.alarmTopic = props.alarmEmail === undefined ? undefined : this.createAlarmTopic(props.alarmEmail);
     for (const fn of props.functions) this.alarms.push(...this.createAlarms(fn, period));
+    const connectAlarms = props.connectServer ? connectServerAlarms(this, props.connectServer, props.namePrefix, period) : [];
+    for (const alarm of connectAlarms) this.notify(alarm);
+    this.alarms.push(...connectAlarms);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.namePrefix,
       defaultInterval: Duration.hours(3),
-      widgets: props.functions.map((fn) => dashboardRow(fn)),
+      widgets: [
+        ...props.functions.map((fn) => dashboardRow(fn)),
+        ...(props.connectServer ? [connectServerDashboardRow(props.connectServer)] : []),
+      ],
     });
 
     this.auditQuery = new logs.QueryDefinition(this, 'WhoReadWhichSecret', {
@@ -96,12 +109,15 @@ export class Observability extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      if (this.alarmTopic) {
-        alarm.addAlarmAction(new SnsAction(this.alarmTopic));
-        alarm.addOkAction(new SnsAction(this.alarmTopic));
-      }
+      this.notify(alarm);
       return alarm;
     });
+  }
+
+  private notify(alarm: cloudwatch.Alarm): void {
+    if (!this.alarmTopic) return;
+    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    alarm.addOkAction(new SnsAction(this.alarmTopic));
   }
 
   /** An encrypted, TLS-only topic CloudWatch alarms can publish to, with the email subscribed. */

@@ -22,6 +22,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_DIMENSION } from '../../shared/audit/metrics';
 import {
   ACTIVITY_TABLE_ENV,
   CURSOR_TABLE_KEY,
@@ -30,9 +31,11 @@ import {
   WRITE_TOKEN_SECRET_ARN_ENV,
   type OpsMetricName,
 } from '../../shared/ops/contract';
-import { buildManifest, MANIFEST_ENV, type SecretsManifest } from '../../shared/ops/manifest';
-import type { ConnectTokenConfig, StageConfig } from '../config';
-import { ConnectToken, METRICS_NAMESPACE, SecretsFunction } from './secrets-function';
+import { buildManifest, MANIFEST_ENV, type FunctionSecrets, type SecretsManifest } from '../../shared/ops/manifest';
+import type { ConnectClientPlacement } from './connect-server';
+import { ConnectToken, connectToken, type ConnectTokenConfig } from './connect-token';
+import { PACKAGE_ROOT } from './package-root';
+import { SecretsFunction } from './secrets-function';
 
 /** An item rotated on schedule: it holds the fields `current`, `previous` and `rotatedAt`. */
 export interface RotationItem {
@@ -66,14 +69,51 @@ export interface ActivitySettings {
   readonly logRetention: logs.RetentionDays;
 }
 
+/** The Connect tokens of the scheduled functions, each its own (rotate has its write token in `rotation`). */
+export interface OperationsTokens {
+  /** Resolves every declared reference: read-only, scoped to every vault the stage's functions read. */
+  readonly canary: ConnectTokenConfig;
+  /** Reads Connect's activity log only: scoped to no vault. */
+  readonly activity: ConnectTokenConfig;
+}
+
+/** What the operations read of a stage's configuration. */
+export interface OperationsConfig {
+  /** Stage name: part of the function names and of the activity log group's name. */
+  readonly stage: string;
+  /** The stage's Connect server, unless `connectHost` is given. */
+  readonly connect: { readonly host?: string };
+  /** The Connect tokens of canary and activity (rotate's is `rotation.writeTokenSecretName`). */
+  readonly operationsTokens: OperationsTokens;
+  /** Retention of the operations functions' log groups. */
+  readonly auditLogRetention: logs.RetentionDays;
+  /** The stage's functions and their secrets: what the canary checks. */
+  readonly functions: readonly FunctionSecrets[];
+  readonly rotation: RotationSettings;
+  readonly activity: ActivitySettings;
+}
+
 export interface OperationsProps {
-  /** The stage: its Connect host and token, rotation and activity settings, alarm email, retention. */
-  readonly config: StageConfig;
+  /** The stage: its Connect host and token, rotation and activity settings, retention. */
+  readonly config: OperationsConfig;
   /** @default - built from `config.functions` */
   readonly manifest?: SecretsManifest;
+  /**
+   * OP_CONNECT_HOST of the three functions.
+   * @default - `config.connect.host`
+   */
+  readonly connectHost?: string;
   /** Where alarms are sent. @default - alarms without actions */
   readonly alarmTopic?: sns.ITopic;
-  /** @default the repository root */
+  /**
+   * VPC placement of the three functions, when Connect is private to a VPC (`ConnectServer.clientPlacement`).
+   * @default - not in a VPC
+   */
+  readonly placement?: ConnectClientPlacement;
+  /**
+   * Directory holding package.json and package-lock.json, the root esbuild bundles from.
+   * @default - the nearest parent directory of the operations handlers holding package-lock.json
+   */
   readonly projectRoot?: string;
   /** @default rate(15 minutes) */
   readonly canarySchedule?: string;
@@ -84,7 +124,6 @@ export function activityLogGroupName(stage: string): string {
   return `/op-lambda/${stage}/1password-activity`;
 }
 
-const PROJECT_ROOT = join(__dirname, '..', '..');
 /** Lambda allows 4 KB of environment in all; the manifest must leave room for the rest. */
 const MAX_MANIFEST_BYTES = 3072;
 const OPS_TIMEOUT = Duration.seconds(60);
@@ -102,16 +141,18 @@ export class Operations extends Construct {
     super(scope, id);
     const { config } = props;
     const prefix = `op-lambda-${config.stage}`;
-    const common = { projectRoot: props.projectRoot ?? PROJECT_ROOT, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {} };
+    const host = props.connectHost ?? config.connect.host;
+    if (host === undefined) throw new Error(`${this.node.path}: set connectHost, or config.connect.host`);
+    const common = { projectRoot: props.projectRoot, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {}, ...props.placement };
 
     this.writeTokenSecret = secretsmanager.Secret.fromSecretNameV2(this, 'ConnectWriteToken', config.rotation.writeTokenSecretName);
     this.rotate = new SecretsFunction(this, 'Rotate', {
       ...common,
-      entry: entry(common.projectRoot, 'rotate'),
+      entry: entry('rotate'),
       functionName: `${prefix}-rotate`,
       description: `op-lambda ${config.stage}: rotates webhook signing secrets in 1Password`,
       // The write token is this function's only Connect token: its role reads that secret and no other.
-      connect: { host: config.connect.host, token: ConnectToken.fromSecret(this.writeTokenSecret) },
+      connect: { host, token: ConnectToken.fromSecret(this.writeTokenSecret) },
       environment: {
         [ROTATION_TARGETS_ENV]: JSON.stringify(rotationTargets(config)),
         [ROTATION_MIN_AGE_ENV]: String((config.rotation.minAge ?? Duration.hours(1)).toMilliseconds()),
@@ -122,11 +163,11 @@ export class Operations extends Construct {
 
     this.canary = new SecretsFunction(this, 'Canary', {
       ...common,
-      entry: entry(common.projectRoot, 'canary'),
+      entry: entry('canary'),
       functionName: `${prefix}-canary`,
       description: `op-lambda ${config.stage}: resolves every declared secret reference`,
       // Its own token, scoped to every vault the stage's functions read (it checks them all).
-      connect: { host: config.connect.host, token: connectToken(config.operationsTokens.canary) },
+      connect: { host, token: connectToken(config.operationsTokens.canary) },
       environment: { [MANIFEST_ENV]: manifestVariable(props.manifest ?? buildManifest(config.functions)) },
       logRetention: config.auditLogRetention,
     });
@@ -141,11 +182,11 @@ export class Operations extends Construct {
     });
     this.activity = new SecretsFunction(this, 'Activity', {
       ...common,
-      entry: entry(common.projectRoot, 'activity'),
+      entry: entry('activity'),
       functionName: `${prefix}-activity`,
       description: `op-lambda ${config.stage}: forwards the 1Password Connect activity log`,
       // Its own token, scoped to no vault: it reads the activity log only.
-      connect: { host: config.connect.host, token: connectToken(config.operationsTokens.activity) },
+      connect: { host, token: connectToken(config.operationsTokens.activity) },
       environment: { [ACTIVITY_TABLE_ENV]: this.cursorTable.tableName },
       logRetention: checkedActivityRetention(this, config.activity.logRetention),
     });
@@ -174,7 +215,7 @@ export class Operations extends Construct {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
-      dimensionsMap: { service: fn.serviceName },
+      dimensionsMap: { [SERVICE_DIMENSION]: fn.serviceName },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(15),
       ...props,
@@ -204,17 +245,13 @@ export class Operations extends Construct {
   }
 }
 
-/** A Connect token from the stage config: by complete ARN when given, else by name. */
-export function connectToken(config: ConnectTokenConfig): ConnectToken {
-  return config.secretArn === undefined ? ConnectToken.fromSecretName(config.secretName) : ConnectToken.fromSecretCompleteArn(config.secretArn);
-}
-
-function entry(projectRoot: string, name: 'rotate' | 'canary' | 'activity'): string {
-  return join(projectRoot, 'functions', name, 'handler.ts');
+/** The operations handlers ship with the package, beside these constructs. */
+function entry(name: 'rotate' | 'canary' | 'activity'): string {
+  return join(PACKAGE_ROOT, 'functions', name, 'handler.ts');
 }
 
 /** Rotation items as the rotate function reads them, checked here rather than at run time. */
-function rotationTargets(config: StageConfig): RotationItem[] {
+function rotationTargets(config: OperationsConfig): RotationItem[] {
   if (config.rotation.items.length === 0) throw new Error(`stage ${config.stage}: rotation.items is empty`);
   return config.rotation.items.map(({ vault, item }) => {
     if (!vault.trim() || !item.trim()) throw new Error(`stage ${config.stage}: rotation items need a vault and an item`);

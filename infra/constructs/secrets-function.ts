@@ -10,72 +10,20 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+// The package's own pure modules, by path: the constructs are part of the package, and synth
+// should not load the runtime (Connect client, AWS SDK) to read a constant.
+import { METRICS_NAMESPACE, SecretMetric, SERVICE_DIMENSION, type SecretMetricName } from '../../shared/audit/metrics';
 import { InvalidReferenceError } from '../../shared/secrets/errors';
 import { isReference, parseReference } from '../../shared/secrets/reference';
-
-/** CloudWatch namespace of the runtime's metrics (Powertools Metrics, Embedded Metric Format). */
-export const METRICS_NAMESPACE = 'OpLambda';
-
-/** Metrics the runtime publishes per function, with dimension `service`. */
-export type SecretsMetricName =
-  | 'SecretFetch'
-  | 'SecretFetchLatency'
-  | 'SecretCacheHit'
-  | 'SecretStaleServed'
-  | 'SecretFailure';
-
-/**
- * The function's own 1Password Connect token, kept in Secrets Manager. Give every function its own,
- * scoped in 1Password to the vaults holding exactly that function's secrets: a compromised function
- * then reads its own secrets and no other's. Two SecretsFunctions of a stack sharing one token
- * secret fail synth.
- */
-export abstract class ConnectToken {
-  /** A secret defined or imported elsewhere. */
-  static fromSecret(secret: secretsmanager.ISecret): ConnectToken {
-    return new (class extends ConnectToken {
-      bind(): secretsmanager.ISecret {
-        return secret;
-      }
-    })();
-  }
-
-  /**
-   * The secret of this name, imported in the function's own scope. IAM then grants `<name>-??????`
-   * (Secrets Manager appends a random suffix to every name).
-   */
-  static fromSecretName(secretName: string): ConnectToken {
-    return new (class extends ConnectToken {
-      bind(scope: Construct): secretsmanager.ISecret {
-        if (/-[A-Za-z0-9]{6}$/.test(secretName)) {
-          throw new Error(
-            `${scope.node.path}: Connect token secret name "${secretName}" ends like a Secrets Manager suffix (a dash and six characters): ` +
-              'name-based lookups of such secrets fail, use ConnectToken.fromSecretCompleteArn with the complete ARN instead',
-          );
-        }
-        return secretsmanager.Secret.fromSecretNameV2(scope, 'ConnectToken', secretName);
-      }
-    })();
-  }
-
-  /** The secret of this complete ARN (with its suffix): IAM grants name exactly that secret. */
-  static fromSecretCompleteArn(secretCompleteArn: string): ConnectToken {
-    return new (class extends ConnectToken {
-      bind(scope: Construct): secretsmanager.ISecret {
-        return secretsmanager.Secret.fromSecretCompleteArn(scope, 'ConnectToken', secretCompleteArn);
-      }
-    })();
-  }
-
-  /** The secret, imported under `scope` when it is known by name or ARN. */
-  abstract bind(scope: Construct): secretsmanager.ISecret;
-}
+import type { ConnectToken } from './connect-token';
+import { PACKAGE_ROOT } from './package-root';
 
 /** Where and how the function reaches 1Password Connect. */
 export interface ConnectSettings {
@@ -126,6 +74,15 @@ export interface SecretsFunctionProps {
   /** @default - none */
   readonly description?: string;
   /**
+   * VPC to run in, e.g. to reach a private Connect server (`ConnectServer.clientPlacement`).
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /** Subnets of `vpc` to run in. @default - the VPC's private subnets */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Security groups of the function in `vpc`. @default - one created by Lambda's L2, all outbound allowed */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
    * Directory holding package.json and package-lock.json, the root esbuild bundles from.
    * @default - the nearest parent directory of `entry` holding package-lock.json
    */
@@ -133,13 +90,15 @@ export interface SecretsFunctionProps {
 }
 
 /** Environment variables the construct owns (and so refuses as secrets or plain variables). */
-const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS'];
+const OWNED_VARIABLES = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
 /** Reserved by the Lambda runtime. */
 const LAMBDA_RESERVED = /^(AWS_(REGION|DEFAULT_REGION|EXECUTION_ENV|ACCESS_KEY|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|LAMBDA_.*)|LAMBDA_TASK_ROOT|LAMBDA_RUNTIME_DIR|_HANDLER|_X_AMZN_TRACE_ID)$/;
 /** Lambda's rule for environment variable names. */
 const VARIABLE_NAME = /^[A-Za-z][A-Za-z0-9_]+$/;
 /** What `axios` resolves to in every bundle (see the module for why). */
-const AXIOS_STUB = join(__dirname, '..', '..', 'shared', 'secrets', 'axios-unused.ts');
+const AXIOS_STUB = join(PACKAGE_ROOT, 'shared', 'secrets', 'connect', 'axios-unused.ts');
+/** Evaluated first in every bundle: maps stack traces through the source map when one is formatted. */
+export const LAZY_SOURCE_MAPS = join(PACKAGE_ROOT, 'shared', 'lazy-source-maps.ts');
 
 export class SecretsFunction extends Construct {
   readonly function: NodejsFunction;
@@ -183,6 +142,9 @@ export class SecretsFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       // Tracing is switched on below, with its permissions in a policy of their own.
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
       bundling: {
@@ -190,8 +152,11 @@ export class SecretsFunction extends Construct {
         forceDockerBundling: false,
         format: OutputFormat.CJS,
         minify: true,
+        // A linked map, read only when a stack trace is formatted (see LAZY_SOURCE_MAPS), not at
+        // every cold start as --enable-source-maps would.
         sourceMap: true,
         sourcesContent: false,
+        inject: [LAZY_SOURCE_MAPS],
         keepNames: true,
         // Bundle everything, the AWS SDK included: the asset is self-contained, pins its
         // dependencies, and runs unchanged in the local emulator.
@@ -203,7 +168,6 @@ export class SecretsFunction extends Construct {
         esbuildArgs: { '--alias:axios': AXIOS_STUB },
       },
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         OP_CONNECT_HOST: props.connect.host,
@@ -212,6 +176,7 @@ export class SecretsFunction extends Construct {
       },
     });
     this.grantConnectTokenRead(this.role);
+    if (props.vpc) this.grantNetworkInterfaces();
     this.enableActiveTracing();
     this.node.addValidation({ validate: () => this.tokenSharedWith() });
   }
@@ -246,11 +211,11 @@ export class SecretsFunction extends Construct {
   }
 
   /** A runtime metric of this function (namespace OpLambda, dimension `service`). */
-  metric(metricName: SecretsMetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  metric(metricName: SecretMetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName,
-      dimensionsMap: { service: this.serviceName },
+      dimensionsMap: { [SERVICE_DIMENSION]: this.serviceName },
       statistic: cloudwatch.Stats.SUM,
       period: Duration.minutes(5),
       ...props,
@@ -259,27 +224,27 @@ export class SecretsFunction extends Construct {
 
   /** Secrets that could not be provided to an invocation. @default sum over 5 minutes */
   metricSecretFailure(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretFailure', props);
+    return this.metric(SecretMetric.Failure, props);
   }
 
   /** Invocations served a stale value because 1Password could not be reached. @default sum over 5 minutes */
   metricSecretStaleServed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretStaleServed', props);
+    return this.metric(SecretMetric.StaleServed, props);
   }
 
   /** Items fetched from Connect. @default sum over 5 minutes */
   metricSecretFetch(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretFetch', props);
+    return this.metric(SecretMetric.Fetch, props);
   }
 
   /** Secrets served from the container's cache. @default sum over 5 minutes */
   metricSecretCacheHit(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretCacheHit', props);
+    return this.metric(SecretMetric.CacheHit, props);
   }
 
   /** Connect fetch latency in milliseconds. @default p50 over 5 minutes */
   metricSecretFetchLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('SecretFetchLatency', { statistic: cloudwatch.Stats.p(50), ...props });
+    return this.metric(SecretMetric.FetchLatency, { statistic: cloudwatch.Stats.p(50), ...props });
   }
 
   /** Validates and records every variable of the props; returns them as environment entries. */
@@ -340,6 +305,38 @@ export class SecretsFunction extends Construct {
 
   private fail(message: string): never {
     throw new Error(`${this.node.path}: ${message}`);
+  }
+
+  /**
+   * What Lambda needs to attach the function to its VPC: the actions of AWSLambdaVPCAccessExecutionRole,
+   * written out because the function's own role carries no managed policy. In a policy of their
+   * own, like X-Ray's, so the acknowledgement of their `*` covers these actions and nothing else.
+   */
+  private grantNetworkInterfaces(): void {
+    const networkInterfaces = new iam.Policy(this, 'NetworkInterfaces', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      ],
+    });
+    Validations.of(networkInterfaces).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The network-interface actions Lambda checks the role for when it attaches a function to a VPC support no resource-level ' +
+        'permissions for these calls: "*" is the resource AWSLambdaVPCAccessExecutionRole grants them on.',
+    });
+    // Lambda checks these permissions when it creates the function.
+    this.function.node.addDependency(networkInterfaces);
   }
 
   /**

@@ -4,17 +4,16 @@
  * and the observability that goes with them. Each function reads its own Connect token.
  */
 import { join } from 'node:path';
-import { CfnOutput, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type ConnectServer, connectToken, Observability, Operations, SecretsFunction, WebhookReplayTable } from 'op-lambda/cdk';
 import type { AuthorizerConfig, FunctionConfig, RouteConfig, StageConfig } from '../config';
-import { Observability } from '../constructs/observability';
-import { connectToken, Operations } from '../constructs/operations';
-import { SecretsFunction } from '../constructs/secrets-function';
+import { type ConnectEndpoint, connectEndpoint } from './connect-endpoint';
 
 /** Root of the project: function entries in the config are relative to it. */
 const PROJECT_ROOT = join(__dirname, '..', '..');
@@ -39,13 +38,25 @@ export class ApiStack extends Stack {
   readonly observability: Observability;
   /** Rotation, the secrets canary and activity forwarding. */
   readonly operations: Operations;
+  /** Deliveries already accepted, when a function has `replayProtection`. */
+  readonly replayTable?: WebhookReplayTable;
+  /** The stage's own Connect server, when its config deploys one. */
+  readonly connectServer?: ConnectServer;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     const { config, ...stackProps } = props;
     super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
     const namePrefix = `op-lambda-${config.stage}`;
+    const connect = connectEndpoint(this, config.connect);
+    this.connectServer = connect.server;
 
-    this.functions = new Map(config.functions.map((fn) => [fn.name, this.createFunction(fn, config, namePrefix)] as const));
+    this.functions = new Map(config.functions.map((fn) => [fn.name, this.createFunction(fn, config, namePrefix, connect)] as const));
+
+    const replayProtected = config.functions.filter((fn) => fn.replayProtection);
+    if (replayProtected.length > 0) {
+      this.replayTable = new WebhookReplayTable(this, 'WebhookReplay');
+      for (const fn of replayProtected) this.replayTable.grantRecord(this.functions.get(fn.name)!.function);
+    }
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: config.logRetention });
     this.api = new apigw.HttpApi(this, 'HttpApi', {
@@ -69,13 +80,28 @@ export class ApiStack extends Stack {
       functions: [...this.functions.values()],
       namePrefix,
       alarmEmail: config.alarmEmail,
+      connectServer: connect.server,
     });
-    this.operations = new Operations(this, 'Operations', { config, alarmTopic: this.observability.alarmTopic, projectRoot: PROJECT_ROOT });
+    this.operations = new Operations(this, 'Operations', {
+      config,
+      alarmTopic: this.observability.alarmTopic,
+      projectRoot: PROJECT_ROOT,
+      connectHost: connect.host,
+      placement: connect.placement,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url, description: 'Base URL of the HTTP API' });
   }
 
-  private createFunction(fn: FunctionConfig, config: StageConfig, namePrefix: string): SecretsFunction {
+  /**
+   * The region's first two zones, as CloudFormation sees them (`Fn::GetAZs`): a VPC built here
+   * never makes synthesis look zones up, even when the stack has an account and region.
+   */
+  override get availabilityZones(): string[] {
+    return [0, 1].map((index) => Fn.select(index, Fn.getAzs()));
+  }
+
+  private createFunction(fn: FunctionConfig, config: StageConfig, namePrefix: string, connect: ConnectEndpoint): SecretsFunction {
     const functionName = `${namePrefix}-${fn.name}`;
     return new SecretsFunction(this, constructId(fn.name), {
       entry: join(PROJECT_ROOT, fn.entry),
@@ -84,7 +110,8 @@ export class ApiStack extends Stack {
       description: `op-lambda ${config.stage} ${fn.name}${fn.routes.length ? `: ${fn.routes.map((route) => `${route.method} ${route.path}`).join(', ')}` : ''}`,
       secrets: fn.secrets,
       environment: fn.environment,
-      connect: { host: config.connect.host, token: connectToken(fn.connectToken) },
+      connect: { host: connect.host, token: connectToken(fn.connectToken) },
+      ...connect.placement,
       timeout: fn.timeout,
       memorySize: fn.memorySize,
       logRetention: config.auditLogRetention,

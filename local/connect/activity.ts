@@ -36,8 +36,11 @@ export interface RequestOrigin {
 /** The (local, made-up) 1Password account every token belongs to. */
 export const LOCAL_ACCOUNT_ID = deriveId('account', 'op-lambda-local').toUpperCase();
 
+/** An entry of any shape, as a compromised or impersonated Connect server could serve it. */
+export type InjectedActivityJson = Readonly<Record<string, unknown>>;
+
 export class ActivityLog {
-  private readonly entries: ApiRequestJson[] = [];
+  private readonly entries: (ApiRequestJson | InjectedActivityJson)[] = [];
 
   record(grant: TokenGrant, origin: RequestOrigin, event: ActivityEvent, now: Date = new Date()): void {
     this.entries.push({
@@ -55,12 +58,17 @@ export class ActivityLog {
     });
   }
 
+  /** Appends an entry as is, for tests of what reads the log. */
+  inject(entry: InjectedActivityJson): void {
+    this.entries.push(structuredClone(entry));
+  }
+
   get size(): number {
     return this.entries.length;
   }
 
   /** Oldest first, so that paging with `offset` is stable while new requests arrive. */
-  page(offset: number, limit: number): ApiRequestJson[] {
+  page(offset: number, limit: number): (ApiRequestJson | InjectedActivityJson)[] {
     return structuredClone(this.entries.slice(offset, offset + limit));
   }
 }

@@ -1,6 +1,7 @@
 // The JSON document a local Connect server starts from: tokens and vault contents.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import demoVault from './demo-vault.json';
 
 export interface ConnectSeedToken {
   name: string;
@@ -148,4 +149,9 @@ export function readSeedFile(file: string): ConnectSeed {
     throw new SeedError(`seed file ${file} is not valid JSON`);
   }
   return validateSeed(parsed);
+}
+
+/** The demo vault (DEMO_SEED_FILE's content) as a fresh seed, for code that ships without the file. */
+export function demoSeed(): ConnectSeed {
+  return validateSeed(structuredClone(demoVault));
 }

@@ -1,7 +1,7 @@
 // A local 1Password Connect server: real HTTP on loopback, seeded from JSON, with fault injection.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ActivityLog } from './activity';
+import { ActivityLog, type InjectedActivityJson } from './activity';
 import { TokenRegistry } from './auth';
 import { FaultBook, type Fault } from './faults';
 import { deriveId } from './ids';
@@ -12,15 +12,15 @@ import { cloneContent, type FieldRecord, type ItemRecord } from './model';
 import { handleRequest } from './pipeline';
 import { RequestLog, type LoggedRequest, type RequestFilter } from './request-log';
 import type { ServerState } from './routes/context';
-import { DEMO_SEED_FILE, readSeedFile, validateSeed, type ConnectSeed } from './seed';
+import { demoSeed, readSeedFile, validateSeed, type ConnectSeed } from './seed';
 import { ConnectStore } from './store';
 
 export type { ConnectSeed, ConnectSeedField, ConnectSeedFile, ConnectSeedItem, ConnectSeedSection, ConnectSeedToken, ConnectSeedVault } from './seed';
 export type { Fault, FaultSpec } from './faults';
 export type { LoggedRequest, RequestFilter } from './request-log';
 export type { ConnectFieldJson, ConnectFileJson, ConnectItemJson, ConnectItemSummaryJson, ConnectVaultJson } from './item-json';
-export type { ApiRequestJson } from './activity';
-export { DEMO_SEED_FILE } from './seed';
+export type { ApiRequestJson, InjectedActivityJson } from './activity';
+export { DEMO_SEED_FILE, demoSeed } from './seed';
 export { CONNECT_VERSION, VERSION_HEADER } from './http-io';
 export { deriveId, isConnectId } from './ids';
 export { currentTotp } from './totp';
@@ -40,6 +40,11 @@ export interface LocalConnect {
   setLatency(ms: number): void;
   /** Vault, item and field by id or (case-insensitive) name; bumps the item's version. */
   setField(vault: string, item: string, field: string, value: string): void;
+  /**
+   * Appends an entry to the activity log exactly as given, as a compromised Connect server could
+   * serve it (any fields, `_aws` and `logType` included): for tests of what reads the log.
+   */
+  injectActivity(entry: InjectedActivityJson): void;
   /** A deep copy of the item as `GET /v1/vaults/{v}/items/{i}` would answer it. */
   getItem(vault: string, item: string): ConnectItemJson;
   /** Also ends hung and delayed requests and destroys open sockets. */
@@ -53,7 +58,7 @@ export interface StartConnectOptions {
   host?: string;
   /** Takes precedence over seedFile. */
   seed?: ConnectSeed;
-  /** Default: the demo vault (DEMO_SEED_FILE). */
+  /** A seed JSON file. Default: the demo vault (`demoSeed()`). */
   seedFile?: string;
   /** Initial global latency per request. */
   latencyMs?: number;
@@ -138,6 +143,10 @@ class RunningConnect implements LocalConnect {
     this.state.store.updateItem(vault, item, content, ADMIN_EDITOR_ID);
   }
 
+  injectActivity(entry: InjectedActivityJson): void {
+    this.state.activity.inject(entry);
+  }
+
   getItem(vaultRef: string, itemRef: string): ConnectItemJson {
     return structuredClone(toItemJson(this.locate(vaultRef, itemRef).item));
   }
@@ -161,7 +170,11 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 }
 
 export async function startConnectServer(options: StartConnectOptions = {}): Promise<LocalConnect> {
-  const seed = options.seed ? validateSeed(structuredClone(options.seed)) : readSeedFile(options.seedFile ?? DEMO_SEED_FILE);
+  const seed = options.seed
+    ? validateSeed(structuredClone(options.seed))
+    : options.seedFile === undefined
+      ? demoSeed()
+      : readSeedFile(options.seedFile);
   const state: ServerState = {
     store: new ConnectStore(seed),
     tokens: new TokenRegistry(seed.tokens),

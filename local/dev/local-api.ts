@@ -1,9 +1,9 @@
 /**
  * The whole API on this machine, from a synthesized cloud assembly: a 1Password Connect server
  * (the local one with the demo vault, or one given by host and token), a local JWT issuer standing
- * in for the issuer the template's authorizers trust, the payments provider stand-in, and the
- * gateway running every function of the stack. Shared by `npm start` and the end-to-end tests, so
- * the tests exercise exactly what a developer runs.
+ * in for the issuer the template's authorizers trust, the payments provider stand-in, a local
+ * DynamoDB with the stack's tables, and the gateway running every function of the stack. Shared by
+ * `npm start` and the end-to-end tests, so the tests exercise exactly what a developer runs.
  *
  * With the local Connect server, each function presents its own token, the seed's token named
  * after the function (its FunctionName, e.g. `op-lambda-staging-payments`), scoped to the vaults it
@@ -13,6 +13,7 @@ import { readCloudAssembly } from '../gateway/cloud-assembly';
 import { startGateway, type GatewayRequestRecord, type LocalGateway, type LogLine } from '../gateway/server';
 import { buildEmulationModel } from '../gateway/template-model';
 import { startConnectServer, type ConnectSeed, type LocalConnect, type LoggedRequest } from '../connect/server';
+import { startStackTables, type LocalDynamo } from '../dynamo/local-dynamo';
 import { startLocalIssuer, type LocalIssuer } from '../issuer/server';
 import { startPaymentsUpstream, type PaymentsUpstream } from '../payments/server';
 import { WRITE_TOKEN_SECRET_ARN_ENV } from '../../shared/ops/contract';
@@ -67,6 +68,8 @@ export interface LocalApi {
   readonly payments: PaymentsUpstream;
   /** The reference whose value the payments upstream accepts, when a function declares one. */
   readonly paymentsKeyReference: string | undefined;
+  /** The local DynamoDB holding the stack's tables; undefined when the stack has none. */
+  readonly dynamo: LocalDynamo | undefined;
   /** Stops the gateway (and every function process), the upstream and the local Connect server. */
   close(): Promise<void>;
 }
@@ -156,6 +159,8 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     const readKey = paymentsKeyReference ? choice.readerFor(paymentsKeyReference) : () => Promise.reject(new Error('no payments key declared'));
     const payments = await startPaymentsUpstream({ acceptKey: readKey });
     cleanups.push(() => payments.close());
+    const dynamo = await startStackTables(options.cdkOut, options.stackName);
+    if (dynamo) cleanups.push(() => dynamo.close());
     const gateway = await startGateway({
       cdkOut: options.cdkOut,
       stacks: [options.stackName],
@@ -166,6 +171,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         // Without a token secret the functions read OP_CONNECT_TOKEN and never call Secrets Manager.
         OP_CONNECT_TOKEN_SECRET_ARN: undefined,
         ...(options.externalConnect?.allowHttp ? { OP_CONNECT_ALLOW_HTTP: 'true' } : {}),
+        ...dynamo?.environment,
       },
       functionEnvironment: perFunctionEnvironment(functions, payments.url, choice.tokens),
       issuerOverrides: issuer ? Object.fromEntries(stack.issuers.map((trusted) => [trusted, issuer.url])) : undefined,
@@ -182,6 +188,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       issuer,
       payments,
       paymentsKeyReference,
+      dynamo,
       close: once(() => closeAll(cleanups)),
     };
   } catch (error) {

@@ -5,7 +5,7 @@
  * From the local Connect server it reads the item in memory, so it never shows up in Connect's
  * request log or counters; from another Connect server it resolves over HTTP like a function would.
  */
-import { ConnectResolver } from '../../shared/secrets/connect';
+import { ConnectSource } from '../../shared/secrets/connect/connect-source';
 import { parseReference, type SecretReference } from '../../shared/secrets/reference';
 import type { ConnectItemJson, LocalConnect } from '../connect/server';
 
@@ -20,7 +20,7 @@ export function localSecretReader(connect: LocalConnect, reference: string): Sec
 
 export function remoteSecretReader(options: { host: string; token: string; allowHttp?: boolean }, reference: string): SecretReader {
   const parsed = parseReference(reference);
-  const resolver = new ConnectResolver({ host: options.host, token: options.token, allowHttp: options.allowHttp });
+  const resolver = new ConnectSource({ host: options.host, token: options.token, allowHttp: options.allowHttp });
   return async () => {
     const outcome = await resolver.resolve([parsed], { deadline: Date.now() + READ_TIMEOUT_MS });
     const value = outcome.values.get(parsed.key)?.value;

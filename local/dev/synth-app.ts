@@ -10,13 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { defineApp, STAGE_CONTEXT_KEY } from '../../infra/define-app';
-import { PROJECT_ROOT } from './synth';
-
-export interface SynthAppResult {
-  stackName: string;
-  outdir: string;
-  warnings: string[];
-}
+import { PROJECT_ROOT, type SynthAppResult } from './synth';
 
 function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };

@@ -6,9 +6,16 @@
 import { spawn } from 'node:child_process';
 import { join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { SynthAppResult } from './synth-app';
 
 export const PROJECT_ROOT = join(__dirname, '..', '..');
+
+/** What the synth-app child prints, as one JSON line, when synthesis succeeds. */
+export interface SynthAppResult {
+  stackName: string;
+  outdir: string;
+  warnings: string[];
+}
+
 const SYNTH_APP = join(__dirname, 'synth-app.ts');
 
 export interface SynthesizeOptions {

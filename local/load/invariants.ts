@@ -5,7 +5,7 @@
 import type { Exchange } from './client';
 import type { ColdStartCost } from './cost-model';
 import { FUNCTION_OF, SUCCESS_STATUS } from './requests';
-import type { InvokeInfo, PhaseName, PhaseReport } from './scenario';
+import type { InvokeInfo, PhaseName, PhaseReport } from './phases';
 
 export interface Invariant {
   name: string;
@@ -20,7 +20,7 @@ export interface PhaseRun {
   bornBefore: ReadonlySet<string>;
 }
 
-/** ConnectResolver's default attempts per request (the first included). */
+/** ConnectSource's default attempts per request (the first included). */
 export const CONNECT_MAX_ATTEMPTS = 4;
 
 const succeeded = (exchange: Exchange): boolean => exchange.status === SUCCESS_STATUS[exchange.request.kind];

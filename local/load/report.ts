@@ -1,5 +1,6 @@
 /** The load report as plain text: one block per phase, then the invariants. */
-import type { LoadReport, PhaseReport } from './scenario';
+import type { PhaseReport } from './phases';
+import type { LoadReport } from './scenario';
 
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 

@@ -21,9 +21,9 @@ import { createAgent, send, type Exchange } from './client';
 import { coldStartCost, connectRequestKind, functionSecrets, type ColdStartCost, type FunctionSecrets } from './cost-model';
 import { checkOutage, checkRecovery, checkSteady, type Invariant, type PhaseRun } from './invariants';
 import { buildRequest, REQUEST_KINDS, type SigningSecrets } from './requests';
-import { phaseFigures, type PhaseFigures } from './stats';
+import type { ConnectCounts, InvokeInfo, PhaseName, PhaseReport } from './phases';
+import { phaseFigures } from './stats';
 
-export type PhaseName = 'steady' | 'outage' | 'recovery';
 export type { Invariant } from './invariants';
 
 export interface LoadScenarioOptions {
@@ -44,21 +44,6 @@ export interface LoadScenarioOptions {
   onExchange?: (exchange: Exchange) => void;
 }
 
-export interface ConnectCounts {
-  item: number;
-  index: number;
-  other: number;
-}
-
-export interface PhaseReport {
-  name: PhaseName;
-  figures: PhaseFigures;
-  /** Connect requests the phase caused, by kind. */
-  connect: ConnectCounts;
-  /** Cold starts per function during the phase. */
-  coldStarts: Record<string, number>;
-}
-
 export interface LoadReport {
   clients: number;
   containersPerFunction: number;
@@ -66,13 +51,6 @@ export interface LoadReport {
   costs: Record<string, ColdStartCost>;
   phases: PhaseReport[];
   invariants: Invariant[];
-}
-
-/** What the gateway knows about the invoke behind one response. */
-export interface InvokeInfo {
-  functionName: string;
-  containerId: string;
-  coldStart: boolean;
 }
 
 export async function runLoadScenario(options: LoadScenarioOptions): Promise<LoadReport> {

@@ -5,6 +5,9 @@
  *
  * Routes: `POST /v1/payments`, `GET /v1/payments/{id}`, `GET /health`. Errors are `{ error, message }`.
  * Requests are recorded for tests without their Authorization header.
+ *
+ * `misbehave` turns it into a hostile provider for the API routes: one that redirects elsewhere,
+ * or one whose errors echo the request, Authorization header (the key) included.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -44,6 +47,13 @@ export interface RecordedRequest {
   status: number;
 }
 
+/** How a hostile provider answers every API request (`/health` stays honest). */
+export type Misbehaviour =
+  /** A redirect to `location` (another origin, say), before the key is even checked. */
+  | { kind: 'redirect'; status: 301 | 302 | 303 | 307 | 308; location: string }
+  /** An error whose body echoes the request: its headers (the bearer key among them) and body. */
+  | { kind: 'echo'; status: number };
+
 export interface PaymentsUpstream {
   /** Base URL, e.g. `http://127.0.0.1:40123`; the API is under `/v1`. */
   url: string;
@@ -51,6 +61,8 @@ export interface PaymentsUpstream {
   countRequests(filter?: { method?: string; path?: string; status?: number }): number;
   resetRequests(): void;
   setDelay(ms: number): void;
+  /** Answers every API request so from now on; undefined goes back to behaving. */
+  misbehave(misbehaviour: Misbehaviour | undefined): void;
   payments(): PaymentRecord[];
   close(): Promise<void>;
 }
@@ -117,12 +129,28 @@ function newPayment(body: Record<string, unknown>): PaymentRecord {
   };
 }
 
+async function misbehavingAnswer(misbehaviour: Misbehaviour, request: IncomingMessage): Promise<Answer> {
+  if (misbehaviour.kind === 'redirect') {
+    return { status: misbehaviour.status, body: { redirect: misbehaviour.location }, headers: { location: misbehaviour.location } };
+  }
+  const body = await readBody(request);
+  return {
+    status: misbehaviour.status,
+    body: {
+      error: bearerToken(request) ?? 'no_key',
+      message: `rejected: ${request.headers.authorization ?? ''}`,
+      request: { method: request.method, url: request.url, headers: request.headers, body },
+    },
+  };
+}
+
 /** Starts the server; resolves once it listens. */
 export async function startPaymentsUpstream(options: PaymentsUpstreamOptions): Promise<PaymentsUpstream> {
   const recorded: RecordedRequest[] = [];
   const byId = new Map<string, PaymentRecord>();
   const byIdempotencyKey = new Map<string, StoredPayment>();
   let delayMs = options.delayMs ?? 0;
+  let misbehaviour: Misbehaviour | undefined;
   const pendingTimers = new Set<NodeJS.Timeout>();
 
   function createPaymentAnswer(rawBody: string, idempotencyKey: string | undefined): Answer {
@@ -148,6 +176,7 @@ export async function startPaymentsUpstream(options: PaymentsUpstreamOptions): P
 
   async function answer(request: IncomingMessage, path: string, record: RecordedRequest): Promise<Answer> {
     if (request.method === 'GET' && path === '/health') return { status: 200, body: { status: 'ok' } };
+    if (misbehaviour) return misbehavingAnswer(misbehaviour, request);
     const isCreate = request.method === 'POST' && path === '/v1/payments';
     const readMatch = request.method === 'GET' ? /^\/v1\/payments\/([A-Za-z0-9_]+)$/.exec(path) : null;
     if (!isCreate && !readMatch) return fail(404, 'not_found', 'no such route');
@@ -221,6 +250,7 @@ export async function startPaymentsUpstream(options: PaymentsUpstreamOptions): P
       ).length,
     resetRequests: () => void recorded.splice(0),
     setDelay: (ms) => void (delayMs = ms),
+    misbehave: (next) => void (misbehaviour = next),
     payments: () => [...byId.values()],
     close: () =>
       new Promise<void>((resolve) => {

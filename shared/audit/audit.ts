@@ -14,8 +14,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { ItemFetchEvent } from '../secrets/connect';
 import type { ConnectError } from '../secrets/errors';
+import type { FetchReport } from '../secrets/source';
+import type { SecretStoreListener } from '../secrets/store/listener';
 import { emfCountDirective, METRICS_NAMESPACE, SecretMetric } from './metrics';
 import { apiGatewayVersion } from '../http/events';
 import { principalIn, routeIn, samePrincipal, type Principal } from './principal';
@@ -50,9 +51,6 @@ export interface SecretAuditOptions {
   readonly write?: (line: string) => void;
 }
 
-/** One Connect item GET, as the resolver reports it. */
-export type FetchReport = Readonly<ItemFetchEvent>;
-
 /** One invocation's use of secrets. */
 export interface AccessReport {
   /** The names read, as a JSON array (callers cache it per set of names). */
@@ -67,7 +65,8 @@ export interface AccessReport {
 
 const CACHE_HIT_DIRECTIVE = emfCountDirective(SecretMetric.CacheHit);
 
-export class SecretAudit {
+/** The store's listener that writes the audit trail; `access` is the middleware's, per invocation. */
+export class SecretAudit implements SecretStoreListener {
   readonly serviceName: string;
   private readonly logger: AuditLogger;
   private readonly metrics: AuditMetrics;

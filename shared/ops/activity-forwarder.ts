@@ -105,7 +105,12 @@ async function nextPage(source: ActivitySource, cursor: ActivityCursor, pageSize
   return { kind: 'entries', entries: page.slice(1) };
 }
 
-/** The line written for one entry: the entry as Connect sent it, marked so queries can select it. */
+/**
+ * The line written for one entry: the entry as Connect sent it, nested under `entry` and marked so
+ * queries can select it (`filter logType = "1password.activity"`, fields as `entry.actor.id`).
+ * Nested, because the entry is Connect's to shape: spread at the top level, a hostile entry could
+ * replace `logType` or add an `_aws` block that CloudWatch would read as metrics.
+ */
 export function formatActivityLine(entry: ActivityEntry): string {
-  return JSON.stringify({ logType: ACTIVITY_LOG_TYPE, ...entry });
+  return JSON.stringify({ logType: ACTIVITY_LOG_TYPE, entry });
 }

@@ -3,18 +3,9 @@
  * report per declared secret whether it resolved. Values are looked at only to see that they are
  * there (an empty value is a failure: a handler would receive nothing) and are never kept.
  */
-import type { ConnectError } from '../secrets/errors';
-import type { SecretReference } from '../secrets/reference';
+import type { SecretSource } from '../secrets/source';
 import { manifestEntries, type SecretsManifest } from './manifest';
 import type { OpsTelemetry } from './telemetry';
-
-/** The part of the runtime's ConnectResolver the canary uses. */
-export interface ReferenceResolver {
-  resolve(
-    references: readonly SecretReference[],
-    options: { deadline: number },
-  ): Promise<{ values: ReadonlyMap<string, { value: string; itemVersion?: number }>; errors: ReadonlyMap<string, ConnectError> }>;
-}
 
 export interface ReferenceCheck {
   functionName: string;
@@ -29,10 +20,10 @@ export interface ReferenceCheck {
 }
 
 /** One check per declared secret, in manifest order; references shared by functions are fetched once. */
-export async function checkReferences(resolver: ReferenceResolver, manifest: SecretsManifest, deadline: number): Promise<ReferenceCheck[]> {
+export async function checkReferences(source: SecretSource, manifest: SecretsManifest, deadline: number): Promise<ReferenceCheck[]> {
   const entries = manifestEntries(manifest);
   const distinct = [...new Map(entries.map((entry) => [entry.reference.key, entry.reference])).values()];
-  const { values, errors } = distinct.length === 0 ? { values: new Map(), errors: new Map() } : await resolver.resolve(distinct, { deadline });
+  const { values, errors } = distinct.length === 0 ? { values: new Map(), errors: new Map() } : await source.resolve(distinct, { deadline });
   return entries.map(({ functionName, name, reference }) => {
     const base = { functionName, name, reference: reference.raw };
     const resolved = values.get(reference.key);

@@ -5,7 +5,7 @@
  */
 import { ConnectError } from '../secrets/errors';
 import { manifestEntries, type SecretsManifest } from './manifest';
-import type { ConnectItemJson } from './connect-client';
+import type { ConnectItemJson } from './ops-client';
 
 export type DriftKind = 'missing-function' | 'missing-secret' | 'missing-item' | 'missing-field' | 'field-type';
 

@@ -3,8 +3,8 @@
  * use, and when to stop.
  */
 import type { Context } from 'aws-lambda';
-import type { Environment } from '../secrets/declarations';
-import { TOKEN_ENV, TOKEN_SECRET_ARN_ENV } from '../secrets/token';
+import type { Environment } from '../secrets/environment';
+import { TOKEN_ENV, TOKEN_SECRET_ARN_ENV } from '../secrets/connect/token-source';
 import { WRITE_TOKEN_SECRET_ARN_ENV } from './contract';
 
 /** Time kept back from the Lambda timeout to report, flush metrics and return. */

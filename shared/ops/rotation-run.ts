@@ -2,7 +2,7 @@
  * One scheduled rotation run: every configured item in turn, each with its own audit event and
  * metric, so one failing item neither hides nor blocks the others.
  */
-import { normaliseConnectError } from '../secrets/normalise';
+import { toConnectError } from '../secrets/connect/connect-errors';
 import { RotationError, rotateItem, type RotationConnect, type RotationOptions, type RotationResult, type RotationTarget } from './rotation';
 import { ROTATION_TARGETS_ENV, type OpsMetricName } from './contract';
 import type { OpsTelemetry } from './telemetry';
@@ -80,6 +80,6 @@ function isTarget(value: unknown): value is RotationTarget {
 /** Code and message only: messages of RotationError and ConnectError never hold values. */
 function describeFailure(target: RotationTarget, error: unknown): RotationFailure {
   if (error instanceof RotationError) return { target, code: error.code, message: error.message };
-  const connectError = normaliseConnectError(error);
+  const connectError = toConnectError(error);
   return { target, code: connectError.code, message: connectError.message };
 }

@@ -20,8 +20,8 @@
  *   `previous` still holds the value both rotations read as current.
  */
 import { randomBytes } from 'node:crypto';
-import { normaliseConnectError } from '../secrets/normalise';
-import type { ConnectFieldJson, ConnectItemJson, ItemAddress, ReplaceResult } from './connect-client';
+import { toConnectError } from '../secrets/connect/connect-errors';
+import type { ConnectFieldJson, ConnectItemJson, ItemAddress, ReplaceResult } from './ops-client';
 
 /** A rotatable item, by vault and item name (or id). */
 export interface RotationTarget {
@@ -167,7 +167,7 @@ async function writeOnce(connect: RotationConnect, item: ConnectItemJson, deadli
     const written = await connect.replaceItem(item, deadline);
     return written.ok ? written.item : 'conflict';
   } catch (error) {
-    const failure = normaliseConnectError(error);
+    const failure = toConnectError(error);
     if (failure.retryable && Date.now() < deadline) return 'unknown';
     throw failure;
   }

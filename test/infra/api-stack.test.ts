@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { STAGE_NAMES, type StageConfig, type StageName, stageConfig } from '../../infra/config';
+import { connectUrl, STAGE_NAMES, type StageConfig, type StageName, stageConfig } from '../../infra/config';
 import { defineApp } from '../../infra/define-app';
 import type { IConstruct } from 'constructs';
 import type { ApiStack } from '../../infra/stacks/api-stack';
-import { AXIOS_UNUSED_MESSAGE } from '../../shared/secrets/axios-unused';
+import { AXIOS_UNUSED_MESSAGE } from '../../shared/secrets/connect/axios-unused';
 import { createTestApp, functionLogicalId, resourcesOfType, type TestApp, validationViolations } from './synth';
 
 interface Statement {
@@ -17,6 +17,15 @@ interface Statement {
 }
 
 const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+/** What Lambda needs to attach a function to a VPC: EC2 takes no resource-level scoping for it. */
+const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+];
 /** The scheduled functions of Operations, deployed beside the function table's. */
 const OPS_FUNCTIONS = ['rotate', 'canary', 'activity'] as const;
 /** Operations' alarms: the function and the failure metric each watches. */
@@ -28,10 +37,9 @@ const OPS_ALARMS = [
 
 type Policies = ReturnType<typeof resourcesOfType>;
 
-/** The policies attached to this role, by logical id: its default policy and its X-Ray policy. */
+/** The policies attached to this role, by logical id: its default policy, its X-Ray policy and, in a VPC, its network-interface policy. */
 function policiesOfRole(policies: Policies, roleId: string): Record<string, Statement[]> {
   const attached = Object.entries(policies).filter(([, policy]) => JSON.stringify(policy.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]));
-  expect(attached).toHaveLength(2);
   return Object.fromEntries(attached.map(([id, policy]) => [id, (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement]));
 }
 
@@ -101,11 +109,11 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
     }
     expect(variables).toMatchObject({
       ...fn.environment,
-      OP_CONNECT_HOST: config.connect.host,
+      OP_CONNECT_HOST: connectUrl(config.connect),
       POWERTOOLS_SERVICE_NAME: functionName(name),
       POWERTOOLS_METRICS_NAMESPACE: 'OpLambda',
-      NODE_OPTIONS: '--enable-source-maps',
     });
+    expect(variables).not.toHaveProperty('NODE_OPTIONS');
     expect(JSON.stringify(variables.OP_CONNECT_TOKEN_SECRET_ARN)).toContain(`:secret:${fn.connectToken.secretName}`);
     expect(variables).not.toHaveProperty('OP_CONNECT_TOKEN');
   });
@@ -143,33 +151,49 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       ['rotate', writeToken],
     ];
     expect(new Set(expected.map(([, token]) => token)).size).toBe(expected.length);
-    const policies = resourcesOfType(template, 'AWS::IAM::Policy');
-    expect(Object.keys(policies)).toHaveLength(expected.length * 2);
+    const allPolicies = resourcesOfType(template, 'AWS::IAM::Policy');
+    const functionRoles = new Set(expected.map(([name]) => roleLogicalId(name)));
+    const policies = Object.fromEntries(
+      Object.entries(allPolicies).filter(([, policy]) => (policy.Properties!.Roles as { Ref: string }[]).some((role) => functionRoles.has(role.Ref))),
+    );
+    const inVpc = config.connect.server !== undefined;
+    // Per role: its default policy, X-Ray's and, in a VPC, the network interfaces'.
+    expect(Object.keys(policies)).toHaveLength(expected.length * (inVpc ? 3 : 2));
     for (const [name, token] of expected) {
       const statements = statementsOfRole(policies, roleLogicalId(name));
-      // X-Ray's "*" lives in a policy of its own, so no acknowledgement covers the rest of the role.
-      const xrayPolicy = Object.values(policiesOfRole(policies, roleLogicalId(name))).filter((policy) => policy.some((s) => s.Resource === '*'));
-      expect(xrayPolicy).toEqual([[{ Action: XRAY_ACTIONS, Effect: 'Allow', Resource: '*' }]]);
+      // X-Ray's "*" and the network interfaces' each live in a policy of their own, so no
+      // acknowledgement covers the rest of the role.
+      const starPolicies = Object.values(policiesOfRole(policies, roleLogicalId(name))).filter((policy) => policy.some((s) => s.Resource === '*'));
+      const sortedActions = (policy: Statement[]): Statement[] => policy.map((s) => ({ ...s, Action: [s.Action].flat().sort() }));
+      expect(starPolicies.map(sortedActions)).toEqual(
+        expect.arrayContaining([
+          [{ Action: XRAY_ACTIONS, Effect: 'Allow', Resource: '*' }],
+          ...(inVpc ? [[{ Action: NETWORK_INTERFACE_ACTIONS, Effect: 'Allow', Resource: '*' }]] : []),
+        ]),
+      );
+      expect(starPolicies).toHaveLength(inVpc ? 2 : 1);
       const secretStatements = statements.filter((s) => [s.Action].flat().some((action) => action.startsWith('secretsmanager:')));
       expect(secretStatements).toHaveLength(1);
       expect([secretStatements[0]!.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
       const resource = JSON.stringify(secretStatements[0]!.Resource);
       expect(resource.endsWith(`${token}"]]}`)).toBe(true);
       expect(resource).not.toContain('*');
-      for (const statement of statements) {
-        expect([statement.Action].flat().every((action) => !action.includes('*'))).toBe(true);
-        // X-Ray accepts no resource-level permissions: its actions are the only ones allowed on "*".
-        if (JSON.stringify(statement.Resource).includes('*')) expect([statement.Action].flat().sort()).toEqual(XRAY_ACTIONS);
-      }
+      for (const statement of statements) expect([statement.Action].flat().every((action) => !action.includes('*'))).toBe(true);
+      // X-Ray and Lambda's VPC attachment accept no resource-level permissions: their actions are the only ones allowed on "*".
+      const onAnyResource = statements.filter((s) => JSON.stringify(s.Resource).includes('*')).flatMap((s) => [s.Action].flat());
+      expect(onAnyResource.sort()).toEqual([...(inVpc ? NETWORK_INTERFACE_ACTIONS : []), ...XRAY_ACTIONS].sort());
       const logStatement = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'))!;
       expect(logStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/LogGroup/), 'Arn'] });
-      // Beyond its log group, X-Ray and its token, only the activity forwarder holds a grant: its cursor table.
+      // Beyond its log group, X-Ray and its token, only the activity forwarder (its cursor table) and
+      // the webhooks (their replay table) hold a grant.
       const others = statements.filter(
-        (s) => ![s.Action].flat().some((action) => /^(logs|xray|secretsmanager):/.test(action)),
+        (s) => ![s.Action].flat().some((action) => /^(logs|xray|secretsmanager|ec2):/.test(action)),
       );
-      expect(others.map((s) => s.Resource)).toEqual(
-        name === 'activity' ? [{ 'Fn::GetAtt': [logicalIdOf(stack.operations.cursorTable), 'Arn'] }] : [],
-      );
+      const tableGrants: Record<string, unknown[]> = {
+        activity: [{ 'Fn::GetAtt': [logicalIdOf(stack.operations.cursorTable), 'Arn'] }],
+        webhooks: [{ 'Fn::GetAtt': [logicalIdOf(stack.replayTable!.table), 'Arn'] }],
+      };
+      expect(others.map((s) => s.Resource)).toEqual(tableGrants[name] ?? []);
     }
     // No other policy anywhere in the stack names the write token.
     const rotatePolicies = Object.entries(policies).filter(
@@ -179,6 +203,20 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       .filter(([, resource]) => resource.Type.startsWith('AWS::IAM::') && JSON.stringify(resource).includes(writeToken))
       .map(([id]) => id);
     expect(mentionsWriteToken).toEqual(rotatePolicies.map(([id]) => id));
+  });
+
+  it('keeps webhook deliveries in a TTL table the webhooks function may only PutItem into', () => {
+    const tableId = logicalIdOf(stack.replayTable!.table);
+    const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[tableId]!;
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect((functionProps('webhooks').Environment as { Variables: Record<string, unknown> }).Variables['WEBHOOK_REPLAY_TABLE']).toEqual({ Ref: tableId });
+    const grants = statementsOfRole(resourcesOfType(template, 'AWS::IAM::Policy'), roleLogicalId('webhooks')).filter((s) => JSON.stringify(s.Resource).includes(tableId));
+    expect(grants).toEqual([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } }]);
+    for (const fn of config.functions.filter((candidate) => candidate.name !== 'webhooks')) expect(JSON.stringify(functionProps(fn.name))).not.toContain(tableId);
   });
 
   it('routes each path to its function', () => {
@@ -293,7 +331,9 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
         TreatMissingData: 'notBreaching',
       });
     }
-    template.resourceCountIs('AWS::CloudWatch::Alarm', config.functions.length * 3 + OPS_ALARMS.length);
+    // The stage's Connect server: unhealthy targets, its own 5xx and its load balancer's.
+    const connectAlarms = config.connect.server ? 3 : 0;
+    template.resourceCountIs('AWS::CloudWatch::Alarm', config.functions.length * 3 + OPS_ALARMS.length + connectAlarms);
   });
 
   it('notifies nobody when no alarm email is configured', () => {
@@ -346,7 +386,7 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       expect(sources.filter((source) => source.includes('node_modules/axios/'))).toEqual([]);
       const bundlesSdk = sources.some((source) => source.includes('node_modules/@1password/connect/'));
       expect([name, bundlesSdk]).toEqual([name, sdkUsers.includes(name)]);
-      expect(sources.some((source) => source.endsWith('shared/secrets/axios-unused.ts'))).toBe(bundlesSdk);
+      expect(sources.some((source) => source.endsWith('shared/secrets/connect/axios-unused.ts'))).toBe(bundlesSdk);
       expect(readFileSync(join(assetDir, 'index.js'), 'utf8').includes(AXIOS_UNUSED_MESSAGE)).toBe(bundlesSdk);
     }
   });

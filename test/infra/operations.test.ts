@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { stageConfig, type StageConfig } from '../../infra/config';
+import { connectUrl, stageConfig, type StageConfig } from '../../infra/config';
 import { activityLogGroupName, Operations } from '../../infra/constructs/operations';
 import { buildManifest } from '../../shared/ops/manifest';
 import { createTestApp, functionLogicalId, resourcesOfType, validationViolations, type TestApp } from './synth';
@@ -28,7 +28,7 @@ describe('Operations', () => {
     // Bundled for real: the three handlers must build with esbuild like any function.
     testApp = createTestApp();
     stack = new Stack(testApp.app, 'OpsTest', { env: { account: '123456789012', region: 'eu-west-1' } });
-    new Operations(stack, 'Operations', { config });
+    new Operations(stack, 'Operations', { config, connectHost: connectUrl(config.connect) });
     Validations.of(testApp.app).addPlugins(new AwsSolutionsChecks(testApp.app, { verbose: true }));
     template = Template.fromStack(stack);
   });
@@ -150,7 +150,7 @@ describe('Operations settings', () => {
     apps.push(testApp);
     const stack = new Stack(testApp.app, 'OpsSettings');
     const alarmTopic = extra.alarmTopic ? new sns.Topic(stack, 'Alarms', { enforceSSL: true }) : undefined;
-    new Operations(stack, 'Operations', { config: { ...config, ...overrides }, alarmTopic });
+    new Operations(stack, 'Operations', { config: { ...config, ...overrides }, connectHost: connectUrl(config.connect), alarmTopic });
     return Template.fromStack(stack);
   }
 

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConnectToken, SecretsFunction, type SecretsFunctionProps } from '../../infra/constructs/secrets-function';
+import { ConnectToken } from '../../infra/constructs/connect-token';
+import { SecretsFunction, type SecretsFunctionProps } from '../../infra/constructs/secrets-function';
 import { tryParseReference } from '../../shared/secrets/reference';
 import { createTestApp, PROJECT_ROOT, resourcesOfType, type TestApp, validationViolations } from './synth';
 
@@ -71,8 +73,8 @@ describe('SecretsFunction', () => {
         OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN,
         POWERTOOLS_SERVICE_NAME: 'Fn',
         POWERTOOLS_METRICS_NAMESPACE: 'OpLambda',
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      expect(variablesOf(stack)).not.toHaveProperty('NODE_OPTIONS');
       expect(fn.secrets).toEqual({ DATABASE_URL: 'op://vault/database/connection/url' });
     });
 
@@ -246,6 +248,56 @@ describe('SecretsFunction', () => {
       Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
       expect(validationViolations(testApp.app)).toEqual([]);
     });
+  });
+
+  it('runs in a VPC when given one, with the network-interface permissions Lambda checks its own role for', () => {
+    const { stack, tokenSecret } = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, restrictDefaultSecurityGroup: false });
+    const group = new ec2.SecurityGroup(stack, 'Clients', { vpc });
+    new SecretsFunction(stack, 'Fn', {
+      entry: ENTRY,
+      secrets: {},
+      connect: { host: 'https://connect.example.com', token: ConnectToken.fromSecret(tokenSecret) },
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [group],
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: {
+        SecurityGroupIds: [{ 'Fn::GetAtt': [stack.getLogicalId(group.node.defaultChild as never), 'GroupId'] }],
+        SubnetIds: stack.resolve(vpc.privateSubnets.map((subnet) => subnet.subnetId)),
+      },
+    });
+    const onAnyResource = statementsOf(stack).filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
+    expect(onAnyResource).toEqual(expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']));
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('keeps the network-interface "*" in a policy of its own, acknowledged for those actions alone, and synthesizes clean under cdk-nag', () => {
+    const { stack, testApp, tokenSecret } = newStack();
+    Validations.of(testApp.app).addPlugins(new AwsSolutionsChecks(testApp.app));
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, restrictDefaultSecurityGroup: false });
+    const fn = new SecretsFunction(stack, 'Fn', {
+      entry: ENTRY,
+      secrets: {},
+      connect: { host: 'https://connect.example.com', token: ConnectToken.fromSecret(tokenSecret) },
+      vpc,
+    });
+    const acknowledgedAt = (path: string): unknown[] =>
+      fn.node.findAll().filter((node) => node.node.path === path).flatMap((node) => node.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data));
+    expect(acknowledgedAt('Test/Fn/NetworkInterfaces')).toEqual([{ 'Annotation::AwsSolutions-IAM5[Resource::*]': expect.stringContaining('network-interface') }]);
+    expect(acknowledgedAt(fn.role.node.path)).toEqual([]);
+    const policies = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::IAM::Policy'));
+    const defaultPolicy = policies.find((policy) => JSON.stringify(policy).includes('secretsmanager:GetSecretValue'))!;
+    expect(JSON.stringify(defaultPolicy)).not.toContain('ec2:');
+    const violations = validationViolations(testApp.app).filter((violation) => JSON.stringify(violation).includes('Test/Fn'));
+    expect(violations).toEqual([]);
+  });
+
+  it('holds no network-interface permission outside a VPC', () => {
+    const { stack } = create();
+    expect(statementsOf(stack).flatMap((s) => [s.Action].flat()).filter((action) => action.startsWith('ec2:'))).toEqual([]);
   });
 
   describe('rejects at synth', () => {

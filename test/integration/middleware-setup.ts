@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import type { ConnectSeed } from '../../local/connect/server';
 import { opSecrets, type OpSecretsOptions, type SecretsContext } from '../../shared/secrets/middleware';
-import type { SecretDeclarations } from '../../shared/secrets/declarations';
+import type { SecretDeclarations } from '../../shared/secrets/store/declarations';
 
 export const PROD_VAULT_ID = 'prodvault0canary0000000001';
 export const STAGING_VAULT_ID = 'stagingvault0canary0000001';

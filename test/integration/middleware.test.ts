@@ -1,11 +1,10 @@
 /**
- * opSecrets with the real @middy/core, the real ConnectResolver and the local Connect server over
+ * opSecrets with the real @middy/core, the real ConnectSource and the local Connect server over
  * loopback HTTP: request counts, refresh, stale-if-error, outages, hangs and permanent failures.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { startConnectServer, type LocalConnect } from '../../local/connect/server';
-import { AuditRecorder, httpApiEvent, lambdaContext, restApiEvent } from '../unit/middleware-fakes';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager/server';
+import { AuditRecorder, httpApiEvent, lambdaContext, restApiEvent } from '../helpers/middleware-fakes';
 import {
   CANARY,
   CANARY_SEED,
@@ -298,37 +297,50 @@ describe('Connect failures', () => {
 });
 
 describe('the Connect token from Secrets Manager', () => {
-  const secretsManager = mockClient(SecretsManagerClient);
   const TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:op-connect-token-AbCdEf';
+  const credentials = { accessKeyId: 'AKIDOPLAMBDATEST', secretAccessKey: 'opl-test-not-a-secret-key' };
+  let secretsManager: SecretsManagerStandIn;
 
-  afterEach(() => secretsManager.reset());
+  beforeEach(async () => {
+    secretsManager = await startSecretsManagerStandIn({ credentials });
+  });
+  afterEach(() => secretsManager.close());
+
+  /** The function's environment on AWS: the token's secret, and the role's credentials. */
+  function tokenFromSecretsManagerEnv(): Record<string, string> {
+    return {
+      ...functionEnv(connect.url),
+      OP_CONNECT_TOKEN: '',
+      OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN,
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    };
+  }
 
   it('reads the token once per container', async () => {
-    secretsManager.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: JSON.stringify({ token: CANARY.readToken }) });
-    const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
-    const { secrets, handler } = secretsHandler({ env, ...audit.options });
+    secretsManager.setSecret(TOKEN_ARN, JSON.stringify({ token: CANARY.readToken }));
+    const { secrets, handler } = secretsHandler({ env: tokenFromSecretsManagerEnv(), ...audit.options });
     for (let index = 0; index < 5; index++) expect((await call(handler)).statusCode).toBe(200);
     await secrets.refresh('DATABASE_URL');
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(secretsManager.calls).toEqual([expect.objectContaining({ secretId: TOKEN_ARN, signatureValid: true })]);
   });
 
   it('reads the token again after Connect answers 401, so a rotated token is picked up', async () => {
-    secretsManager
-      .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: 'canary-token-revoked-9d8c7b6a5f4e' })
-      .resolves({ SecretString: CANARY.readToken });
-    const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
-    const { handler } = secretsHandler({ env, failureBackoffMs: 50, ...audit.options });
+    secretsManager.setSecret(TOKEN_ARN, 'canary-token-revoked-9d8c7b6a5f4e');
+    const { handler } = secretsHandler({ env: tokenFromSecretsManagerEnv(), failureBackoffMs: 50, ...audit.options });
     expect((await call(handler)).statusCode).toBe(503);
+    secretsManager.setSecret(TOKEN_ARN, CANARY.readToken);
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect((await call(handler)).statusCode).toBe(200);
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(secretsManager.calls).toHaveLength(2);
   });
 
   it('answers 503 while Secrets Manager is throttling, a transient failure held for 5 s at most', async () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-    secretsManager.on(GetSecretValueCommand).rejectsOnce(throttled).resolves({ SecretString: CANARY.readToken });
-    const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
+    secretsManager.setSecret(TOKEN_ARN, CANARY.readToken);
+    secretsManager.setFault({ status: 400, type: 'ThrottlingException', message: 'Rate exceeded' });
+    const env = tokenFromSecretsManagerEnv();
     // A backoff far beyond the test: only a transient failure is tried again this soon.
     let offsetMs = 0;
     const clock = (): number => Date.now() + offsetMs;
@@ -337,23 +349,22 @@ describe('the Connect token from Secrets Manager', () => {
     expect(failed.statusCode).toBe(503);
     expect(failed.headers?.['Retry-After']).toBe('5');
     expect(audit.events('secret.failure')[0]).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: true });
+    secretsManager.setFault(undefined);
     expect((await call(handler)).statusCode).toBe(503); // held: Secrets Manager is not asked again
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(secretsManager.calls).toHaveLength(1);
     offsetMs = 5000;
     expect((await call(handler)).statusCode).toBe(200);
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(secretsManager.calls).toHaveLength(2);
   });
 
   it('holds a missing token secret for its backoff: a permanent failure', async () => {
-    const missing = Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException', $fault: 'client' });
-    secretsManager.on(GetSecretValueCommand).rejects(missing);
-    const env = { ...functionEnv(connect.url), OP_CONNECT_TOKEN: '', OP_CONNECT_TOKEN_SECRET_ARN: TOKEN_ARN };
-    const { handler } = secretsHandler({ env, failureBackoffMs: 60_000, ...audit.options });
+    // No secret set: the stand-in answers ResourceNotFoundException.
+    const { handler } = secretsHandler({ env: tokenFromSecretsManagerEnv(), failureBackoffMs: 60_000, ...audit.options });
     expect((await call(handler)).statusCode).toBe(503);
     expect(audit.events('secret.failure')[0]).toMatchObject({ code: 'TOKEN_UNAVAILABLE', retryable: false });
     const held = await call(handler);
     expect(held.statusCode).toBe(503);
     expect(held.headers?.['Retry-After']).toBe('60');
-    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(secretsManager.calls).toHaveLength(1);
   });
 });

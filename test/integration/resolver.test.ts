@@ -3,15 +3,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OnePasswordConnect } from '@1password/connect';
-import {
-  ConnectResolver,
-  type ConnectResolverOptions,
-  type ItemFetchEvent,
-  type ResolveOptions,
-  type ResolveOutcome,
-} from '../../shared/secrets/connect';
+import { ConnectSource, type ConnectSourceOptions } from '../../shared/secrets/connect/connect-source';
+import type { ConnectOutcome } from '../../shared/secrets/connect/resolution';
+import type { ConnectTokenSource } from '../../shared/secrets/connect/token-source';
+import type { FetchReport, ResolveOptions } from '../../shared/secrets/source';
 import { ConnectError } from '../../shared/secrets/errors';
-import { normaliseConnectError } from '../../shared/secrets/normalise';
+import { toConnectError } from '../../shared/secrets/connect/connect-errors';
 import { parseReference } from '../../shared/secrets/reference';
 import { currentTotp, startConnectServer, type ConnectSeed, type LocalConnect } from '../../local/connect/server';
 
@@ -147,16 +144,16 @@ beforeEach(() => {
   connect.resetRequests();
 });
 
-function resolver(options: Partial<ConnectResolverOptions> = {}): ConnectResolver {
-  return new ConnectResolver({ host: connect.url, token: connect.tokens['dev-read']!, backoffBaseMs: 5, ...options });
+function resolver(options: Partial<ConnectSourceOptions> = {}): ConnectSource {
+  return new ConnectSource({ host: connect.url, token: connect.tokens['dev-read']!, backoffBaseMs: 5, ...options });
 }
 
-interface Run extends ResolveOutcome {
-  events: ItemFetchEvent[];
+interface Run extends ConnectOutcome {
+  events: FetchReport[];
 }
 
-async function run(target: ConnectResolver, references: readonly string[], options: Partial<ResolveOptions> = {}): Promise<Run> {
-  const events: ItemFetchEvent[] = [];
+async function run(target: ConnectSource, references: readonly string[], options: Partial<ResolveOptions> = {}): Promise<Run> {
+  const events: FetchReport[] = [];
   const outcome = await target.resolve(references.map(parseReference), {
     deadline: Date.now() + 10_000,
     onFetch: (event) => events.push(event),
@@ -170,11 +167,11 @@ async function run(target: ConnectResolver, references: readonly string[], optio
   return { ...outcome, events };
 }
 
-function valueOf(outcome: ResolveOutcome, reference: string): string | undefined {
+function valueOf(outcome: ConnectOutcome, reference: string): string | undefined {
   return outcome.values.get(parseReference(reference).key)?.value;
 }
 
-function errorOf(outcome: ResolveOutcome, reference: string): ConnectError | undefined {
+function errorOf(outcome: ConnectOutcome, reference: string): ConnectError | undefined {
   return outcome.errors.get(parseReference(reference).key);
 }
 
@@ -245,10 +242,10 @@ describe('request counts', () => {
     expect(counts()).toEqual({ vaultIndex: 0, itemIndex: 0, itemGets: 4, total: 4 });
   });
 
-  it('clearIndex forgets the indexes', async () => {
+  it('forget() forgets the indexes', async () => {
     const shared = resolver();
     await run(shared, ['op://Payments/Stripe/credential']);
-    shared.clearIndex();
+    shared.forget();
     connect.resetRequests();
     await run(shared, ['op://Payments/Stripe/credential']);
     expect(counts()).toEqual({ vaultIndex: 1, itemIndex: 1, itemGets: 1, total: 3 });
@@ -310,7 +307,7 @@ describe('request counts', () => {
       onRequestLogged: (entry, durationMs) => spans.push({ start: entry.at, end: entry.at + durationMs }),
     });
     try {
-      const capped = new ConnectResolver({ host: observed.url, token: observed.tokens['dev-read']!, concurrency: 2 });
+      const capped = new ConnectSource({ host: observed.url, token: observed.tokens['dev-read']!, concurrency: 2 });
       const references = TEN_BY_NAME.map((reference) => {
         const parsed = parseReference(reference);
         const item = observed.getItem(parsed.vault, parsed.item);
@@ -579,10 +576,26 @@ describe('permanent failures are not retried', () => {
   });
 });
 
+/** A token source reading with `get`, counting invalidations. */
+function tokenSource(get: () => Promise<string>): ConnectTokenSource & { invalidated: number } {
+  const source = { invalidated: 0, get, invalidate: () => void source.invalidated++ };
+  return source;
+}
+
 describe('the token', () => {
+  it('is read again after Connect answers 401 (it may have been rotated), and not after other failures', async () => {
+    const rejected = tokenSource(() => Promise.resolve('opl-not-a-real-token-zq81'));
+    await run(resolver({ token: rejected }), ['op://Database/redis/url']);
+    expect(rejected.invalidated).toBe(1);
+    const accepted = tokenSource(() => Promise.resolve(connect.tokens['dev-read']!));
+    const outcome = await run(resolver({ token: accepted }), ['op://Database/no-such-item/url']);
+    expect(errorOf(outcome, 'op://Database/no-such-item/url')?.code).toBe('NOT_FOUND');
+    expect(accepted.invalidated).toBe(0);
+  });
+
   it('is obtained once per resolve, and only when there is work', async () => {
     let calls = 0;
-    const shared = resolver({ token: () => Promise.resolve(connect.tokens['dev-read']!).finally(() => calls++) });
+    const shared = resolver({ token: tokenSource(() => Promise.resolve(connect.tokens['dev-read']!).finally(() => calls++)) });
     await shared.resolve([], { deadline: Date.now() + 1_000 });
     expect(calls).toBe(0);
     await run(shared, TEN_BY_NAME);
@@ -591,14 +604,14 @@ describe('the token', () => {
   });
 
   it('a failing token source is TOKEN_UNAVAILABLE for every reference, with no request', async () => {
-    const outcome = await run(resolver({ token: () => Promise.reject(new Error('AccessDeniedException: not authorized')) }), TEN_BY_NAME.slice(0, 3));
+    const outcome = await run(resolver({ token: tokenSource(() => Promise.reject(new Error('AccessDeniedException: not authorized'))) }), TEN_BY_NAME.slice(0, 3));
     expect([...outcome.errors.values()].map((error) => error.code)).toEqual(['TOKEN_UNAVAILABLE', 'TOKEN_UNAVAILABLE', 'TOKEN_UNAVAILABLE']);
     expect(counts().total).toBe(0);
   });
 
   it('a token source that never answers is cut off by the deadline', async () => {
     const deadline = Date.now() + 300;
-    const outcome = await run(resolver({ token: () => new Promise<string>(() => undefined) }), ['op://Payments/Stripe/credential'], { deadline });
+    const outcome = await run(resolver({ token: tokenSource(() => new Promise<string>(() => undefined)) }), ['op://Payments/Stripe/credential'], { deadline });
     expect(Date.now()).toBeLessThan(deadline + 1_500);
     expect(errorOf(outcome, 'op://Payments/Stripe/credential')).toMatchObject({ code: 'TIMEOUT' });
   });
@@ -634,13 +647,13 @@ describe('malformed but parseable answers and duplicate vault names', () => {
   });
 
   it('two vaults with one name (case-insensitively) are AMBIGUOUS', async () => {
-    const outcome = await run(new ConnectResolver({ host: url, token: 'opl-fixed-token-1' }), ['op://SHARED/item/field']);
+    const outcome = await run(new ConnectSource({ host: url, token: 'opl-fixed-token-1' }), ['op://SHARED/item/field']);
     expect(errorOf(outcome, 'op://SHARED/item/field')).toMatchObject({ code: 'AMBIGUOUS', retryable: false, reference: 'op://SHARED/item/field' });
   });
 
   it('JSON of the wrong shape is INVALID_RESPONSE, retried like any malformed answer', async () => {
     hits.length = 0;
-    const target = new ConnectResolver({ host: url, token: 'opl-fixed-token-1', maxAttempts: 2, backoffBaseMs: 1 });
+    const target = new ConnectSource({ host: url, token: 'opl-fixed-token-1', maxAttempts: 2, backoffBaseMs: 1 });
     const outcome = await run(target, ['op://Odd/item/field', 'op://dddddddddddddddddddddddddd/eeeeeeeeeeeeeeeeeeeeeeeeee/field']);
     expect(errorOf(outcome, 'op://Odd/item/field')).toMatchObject({ code: 'INVALID_RESPONSE', retryable: true });
     expect(errorOf(outcome, 'op://dddddddddddddddddddddddddd/eeeeeeeeeeeeeeeeeeeeeeeeee/field')).toMatchObject({ code: 'INVALID_RESPONSE' });
@@ -649,7 +662,7 @@ describe('malformed but parseable answers and duplicate vault names', () => {
   });
 });
 
-describe('normaliseConnectError over the SDK\'s own transport and rejections', () => {
+describe('toConnectError over the SDK\'s own transport and rejections', () => {
   // The SDK's default (axios) client against the same server produces each rejection shape for real.
   function sdk(token = connect.tokens['dev-read']!): ReturnType<typeof OnePasswordConnect> {
     return OnePasswordConnect({ serverURL: connect.url, token });
@@ -668,13 +681,13 @@ describe('normaliseConnectError over the SDK\'s own transport and rejections', (
     const vaultId = connect.getItem('Database', 'redis').vault.id;
     const raw = await rejectionOf(sdk().getItemById(vaultId, '00000000000000000000000000'));
     expect(raw).toMatchObject({ status: 404 });
-    const error = normaliseConnectError(raw, 'op://Database/x/y');
+    const error = toConnectError(raw, 'op://Database/x/y');
     captured.push(error);
     expect(error).toMatchObject({ code: 'NOT_FOUND', status: 404, retryable: false, reference: 'op://Database/x/y' });
   });
 
   it('the SDK\'s own {status, message} for a title it cannot find becomes NOT_FOUND', async () => {
-    const error = normaliseConnectError(await rejectionOf(sdk().getVaultByTitle('No Such Vault')));
+    const error = toConnectError(await rejectionOf(sdk().getVaultByTitle('No Such Vault')));
     captured.push(error);
     expect(error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
   });
@@ -683,7 +696,7 @@ describe('normaliseConnectError over the SDK\'s own transport and rejections', (
     connect.addFault({ method: 'GET', path: ITEM_GET, spec: { kind: 'status', status: 502, body: 'text' } });
     const raw = await rejectionOf(sdk().getItemById(connect.getItem('Database', 'redis').vault.id, connect.getItem('Database', 'redis').id));
     expect(typeof raw).toBe('string');
-    const error = normaliseConnectError(raw);
+    const error = toConnectError(raw);
     captured.push(error);
     expect(error).toMatchObject({ code: 'INVALID_RESPONSE', retryable: true });
   });
@@ -693,7 +706,7 @@ describe('normaliseConnectError over the SDK\'s own transport and rejections', (
     const token = connect.tokens['dev-read']!;
     const raw = await rejectionOf(sdk(token).getItemById(connect.getItem('Database', 'redis').vault.id, connect.getItem('Database', 'redis').id));
     expect(raw).toMatchObject({ isAxiosError: true });
-    const error = normaliseConnectError(raw, 'op://Database/redis/url');
+    const error = toConnectError(raw, 'op://Database/redis/url');
     captured.push(error);
     expect(error).toMatchObject({ code: 'NETWORK', retryable: true });
     expect(error.cause).toBeInstanceOf(Error);
@@ -708,10 +721,10 @@ describe('normaliseConnectError over the SDK\'s own transport and rejections', (
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const raw = await rejectionOf(fetch(`http://127.0.0.1:${port}/v1/vaults`));
     expect(raw).toMatchObject({ name: 'TypeError' });
-    const error = normaliseConnectError(raw);
+    const error = toConnectError(raw);
     expect(error).toMatchObject({ code: 'NETWORK', retryable: true });
     expect(error.message).toContain('ECONNREFUSED');
-    const refused = await run(new ConnectResolver({ host: `http://127.0.0.1:${port}`, token: 'opl-t', maxAttempts: 2, backoffBaseMs: 1 }), ['op://a/b/c']);
+    const refused = await run(new ConnectSource({ host: `http://127.0.0.1:${port}`, token: 'opl-t', maxAttempts: 2, backoffBaseMs: 1 }), ['op://a/b/c']);
     expect(errorOf(refused, 'op://a/b/c')).toMatchObject({ code: 'NETWORK' });
   });
 });
@@ -721,30 +734,30 @@ describe('hosts', () => {
   it.each(['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://localhost:8080', 'http://[::1]:8080', 'https://connect.example.com', 'https://connect.example.com/prefix'])(
     'accepts %s',
     (host) => {
-      expect(() => new ConnectResolver({ host, token })).not.toThrow();
+      expect(() => new ConnectSource({ host, token })).not.toThrow();
     },
   );
 
   it.each(['http://connect.example.com', 'http://10.0.0.8:8080', 'ftp://127.0.0.1', 'not a url', '', 'https://user:pass@connect.example.com'])('refuses %j with INSECURE_HOST', (host) => {
-    expect(() => new ConnectResolver({ host, token })).toThrow(expect.objectContaining({ code: 'INSECURE_HOST', retryable: false }) as Error);
+    expect(() => new ConnectSource({ host, token })).toThrow(expect.objectContaining({ code: 'INSECURE_HOST', retryable: false }) as Error);
   });
 
   it('allows plain http to any host with allowHttp / OP_CONNECT_ALLOW_HTTP=true, never naming the host', () => {
-    expect(() => new ConnectResolver({ host: 'http://connect.internal:8080', token, allowHttp: true })).not.toThrow();
-    expect(() => ConnectResolver.fromEnv({ OP_CONNECT_HOST: 'http://connect.internal:8080', OP_CONNECT_ALLOW_HTTP: 'true' }, token)).not.toThrow();
-    expect(() => ConnectResolver.fromEnv({ OP_CONNECT_HOST: 'http://connect.internal:8080', OP_CONNECT_ALLOW_HTTP: 'false' }, token)).toThrow(
+    expect(() => new ConnectSource({ host: 'http://connect.internal:8080', token, allowHttp: true })).not.toThrow();
+    expect(() => ConnectSource.fromEnv({ OP_CONNECT_HOST: 'http://connect.internal:8080', OP_CONNECT_ALLOW_HTTP: 'true', OP_CONNECT_TOKEN: token })).not.toThrow();
+    expect(() => ConnectSource.fromEnv({ OP_CONNECT_HOST: 'http://connect.internal:8080', OP_CONNECT_ALLOW_HTTP: 'false', OP_CONNECT_TOKEN: token })).toThrow(
       expect.objectContaining({ code: 'INSECURE_HOST' }) as Error,
     );
-    expect(() => ConnectResolver.fromEnv({}, token)).toThrow(expect.objectContaining({ code: 'INSECURE_HOST' }) as Error);
+    expect(() => ConnectSource.fromEnv({ OP_CONNECT_TOKEN: token })).toThrow(expect.objectContaining({ code: 'INSECURE_HOST' }) as Error);
     try {
-      ConnectResolver.fromEnv({ OP_CONNECT_HOST: 'http://connect.internal:8080' }, token);
+      ConnectSource.fromEnv({ OP_CONNECT_HOST: 'http://connect.internal:8080', OP_CONNECT_TOKEN: token });
     } catch (error) {
       expect((error as Error).message).not.toContain('connect.internal');
     }
   });
 
   it('fromEnv resolves against OP_CONNECT_HOST', async () => {
-    const outcome = await run(ConnectResolver.fromEnv({ OP_CONNECT_HOST: connect.url }, connect.tokens['dev-read']!), ['op://Database/redis/url']);
+    const outcome = await run(ConnectSource.fromEnv({ OP_CONNECT_HOST: connect.url, OP_CONNECT_TOKEN: connect.tokens['dev-read']! }), ['op://Database/redis/url']);
     expect(valueOf(outcome, 'op://Database/redis/url')).toBe(V.redisUrl);
   });
 });
@@ -755,7 +768,7 @@ describe('secrecy', () => {
     const forbidden = [...Object.values(V), 'SEEDVALUE', 'JBSWY3DPEHPK3PXP', ...Object.values(connect.tokens), 'opl-not-a-real-token-zq81', 'Bearer'];
     for (const entry of captured) {
       const texts = [JSON.stringify(entry)];
-      for (let error: unknown = entry instanceof Error ? entry : (entry as ItemFetchEvent).error; error instanceof Error; error = error.cause) {
+      for (let error: unknown = entry instanceof Error ? entry : (entry as FetchReport).error; error instanceof Error; error = error.cause) {
         texts.push(error.message, String(error), JSON.stringify(error), error.stack ?? '');
       }
       for (const text of texts) {

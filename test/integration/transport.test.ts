@@ -4,8 +4,8 @@ import { Agent as HttpAgent, createServer, type IncomingMessage, type Server, ty
 import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ConnectError } from '../../shared/secrets/errors';
-import { normaliseConnectError } from '../../shared/secrets/normalise';
-import { ConnectionPool, MAX_RESPONSE_BYTES, NodeHttpClient } from '../../shared/secrets/transport';
+import { toConnectError } from '../../shared/secrets/connect/connect-errors';
+import { ConnectionPool, MAX_RESPONSE_BYTES, NodeHttpClient } from '../../shared/secrets/connect/transport';
 
 const TOKEN = 'opl-transport-token-r5t8y2u6i0';
 
@@ -220,14 +220,14 @@ describe('errors', () => {
     await closed.close();
     const raw = await rejectionOf(client().request('get', `${closed.url}/v1/vaults`, { authToken: TOKEN }));
     expect(raw).toMatchObject({ code: 'ECONNREFUSED' });
-    expect(normaliseConnectError(raw)).toMatchObject({ code: 'NETWORK', retryable: true });
+    expect(toConnectError(raw)).toMatchObject({ code: 'NETWORK', retryable: true });
   });
 
   it('a connection reset before the answer rejects with ECONNRESET, which is NETWORK', async () => {
     const target = await server((request) => { request.socket.destroy(); });
     const raw = await rejectionOf(client().request('get', `${target.url}/v1/vaults`, { authToken: TOKEN }));
     expect(raw).toMatchObject({ code: 'ECONNRESET' });
-    expect(normaliseConnectError(raw)).toMatchObject({ code: 'NETWORK' });
+    expect(toConnectError(raw)).toMatchObject({ code: 'NETWORK' });
   });
 
   it('a connection closed mid-body rejects with ECONNRESET, which is NETWORK', async () => {
@@ -238,7 +238,7 @@ describe('errors', () => {
     });
     const raw = await rejectionOf(client().request('get', `${target.url}/v1/vaults`, { authToken: TOKEN }));
     expect(raw).toMatchObject({ code: 'ECONNRESET' });
-    expect(normaliseConnectError(raw)).toMatchObject({ code: 'NETWORK' });
+    expect(toConnectError(raw)).toMatchObject({ code: 'NETWORK' });
   });
 
   it('an aborted signal cuts off a request that gets no answer, as TIMEOUT', async () => {
@@ -247,7 +247,7 @@ describe('errors', () => {
     const pending = rejectionOf(client(controller.signal).request('get', `${target.url}/v1/vaults`, { authToken: TOKEN }));
     setTimeout(() => controller.abort(new DOMException('attempt timed out', 'TimeoutError')), 50);
     const raw = await pending;
-    expect(normaliseConnectError(raw)).toMatchObject({ code: 'TIMEOUT' });
+    expect(toConnectError(raw)).toMatchObject({ code: 'TIMEOUT' });
   });
 
   it('an aborted signal cuts off a body that stops arriving', async () => {
@@ -258,6 +258,6 @@ describe('errors', () => {
     const controller = new AbortController();
     const pending = rejectionOf(client(controller.signal).request('get', `${target.url}/v1/vaults`, { authToken: TOKEN }));
     setTimeout(() => controller.abort(new DOMException('attempt timed out', 'TimeoutError')), 50);
-    expect(normaliseConnectError(await pending)).toMatchObject({ code: 'TIMEOUT' });
+    expect(toConnectError(await pending)).toMatchObject({ code: 'TIMEOUT' });
   });
 });

@@ -8,8 +8,7 @@ import { principalOf, routeOf } from '../../shared/audit/principal';
 import { apiGatewayVersion, header, rawBody } from '../../shared/http/events';
 import { PROBLEM_CONTENT_TYPE, problemResponse, secretsUnavailableResponse } from '../../shared/http/problem';
 import { ConnectError } from '../../shared/secrets/errors';
-import { normaliseConnectError } from '../../shared/secrets/normalise';
-import { parseRetryAfter } from '../../shared/secrets/transport';
+import { parseRetryAfter, toConnectError } from '../../shared/secrets/connect/connect-errors';
 import { isValidIdempotencyKey, MAX_AMOUNT, parsePaymentRequest } from '../../functions/payments/payment-request';
 
 const RUNS = { numRuns: 500 };
@@ -200,7 +199,7 @@ describe('Connect failures', () => {
   test('any rejection becomes one ConnectError without the token that travelled with it', () => {
     fc.assert(
       fc.property(rejection, (error) => {
-        const normalised = normaliseConnectError(error, 'op://vault/item/field');
+        const normalised = toConnectError(error, 'op://vault/item/field');
         expect(normalised).toBeInstanceOf(ConnectError);
         expect(normalised.reference).toBe('op://vault/item/field');
         const cause = normalised.cause instanceof Error ? normalised.cause.message : '';

@@ -248,6 +248,20 @@ describe('webhook signatures', () => {
     expect(stack.connect.countRequests()).toBe(1);
   });
 
+  test('a captured delivery replayed is processed once: 202, then 200 duplicate, even in a new container', async () => {
+    const captured = signedDelivery([stripeSecret('current')], JSON.stringify({ id: `evt_${randomBytes(6).toString('hex')}`, type: 'charge.succeeded' }));
+    expect((await stack.request('POST', '/webhooks/stripe', captured)).status).toBe(202);
+    const replayed = await stack.request('POST', '/webhooks/stripe', captured);
+    expect(replayed.status).toBe(200);
+    expect(replayed.json()).toEqual({ received: true, duplicate: true });
+    await stack.gateway.killContainers(fn.webhooks());
+    expect((await stack.request('POST', '/webhooks/stripe', captured)).status).toBe(200);
+  });
+
+  test('a delivery signed a minute in the future is a 401', async () => {
+    expect((await postWebhook('stripe', [stripeSecret('current')], undefined, nowSeconds() + 60)).status).toBe(401);
+  });
+
   test('an unknown source is a 404', async () => {
     expect((await postWebhook('paypal', [stripeSecret('current')])).status).toBe(404);
   });

@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { LocalConnect } from '../../../local/connect/server';
+import type { LocalDynamo } from '../../../local/dynamo/local-dynamo';
+import { REPLAY_TABLE_ENV, REPLAY_TABLE_KEY } from '../../../functions/webhooks/replay-contract';
 
 /** The demo vaults of the staging stage, one per purpose (as infra/config.ts names them). */
 export const STAGING_VAULTS = {
@@ -43,6 +45,17 @@ export function setFunctionEnv(connect: LocalConnect, vars: Readonly<Record<stri
     POWERTOOLS_DEV: 'false',
     ...vars,
   };
+}
+
+/** A fresh, empty webhook replay table, and the environment that points the webhooks function at it. */
+export async function replayTableEnv(dynamo: LocalDynamo): Promise<Record<string, string>> {
+  const name = `replay-${randomUUID()}`;
+  await dynamo.createTable({
+    name,
+    keySchema: [{ AttributeName: REPLAY_TABLE_KEY, KeyType: 'HASH' }],
+    attributeDefinitions: [{ AttributeName: REPLAY_TABLE_KEY, AttributeType: 'S' }],
+  });
+  return { ...dynamo.environment, [REPLAY_TABLE_ENV]: name };
 }
 
 export function restoreEnv(): void {

@@ -6,17 +6,21 @@
 import { startConnectServer, type LocalConnect } from '../../../local/connect/server';
 import { startPaymentsUpstream, type PaymentsUpstream } from '../../../local/payments/server';
 import { signPayload } from '../../../functions/webhooks/signature';
-import { coldStart, fieldValue, httpEvent, lambdaContext, prefetched, restoreEnv, setFunctionEnv, STAGING_SECRETS, STAGING_VAULTS } from './harness';
+import { randomUUID } from 'node:crypto';
+import { startLocalDynamo, type LocalDynamo } from '../../../local/dynamo/local-dynamo';
+import { coldStart, fieldValue, httpEvent, lambdaContext, prefetched, replayTableEnv, restoreEnv, setFunctionEnv, STAGING_SECRETS, STAGING_VAULTS } from './harness';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode?: number; headers?: Record<string, string>; body?: string }>;
 
 let connect: LocalConnect;
 let upstream: PaymentsUpstream;
+let dynamo: LocalDynamo;
 const handlers: Record<'webhooks' | 'payments', Handler> = {} as Record<'webhooks' | 'payments', Handler>;
 
 /** A well-formed event for the function, which each case then breaks in one way. */
 function validEvent(fn: 'webhooks' | 'payments'): Record<string, unknown> {
-  const body = fn === 'webhooks' ? '{"id":"evt_1"}' : '{"amount":100,"currency":"USD"}';
+  // A new delivery each time: the same one twice would be a replay.
+  const body = fn === 'webhooks' ? `{"id":"evt_${randomUUID()}"}` : '{"amount":100,"currency":"USD"}';
   const secret = fieldValue(connect, STAGING_VAULTS.webhooks, 'webhook-stripe', 'current');
   const signature = signPayload([secret], Math.floor(Date.now() / 1000), Buffer.from(body));
   const event = httpEvent({
@@ -42,9 +46,11 @@ const UNREADABLE: readonly [string, (event: Record<string, unknown>) => unknown]
 beforeAll(async () => {
   connect = await startConnectServer({ port: 0 });
   upstream = await startPaymentsUpstream({ acceptKey: () => fieldValue(connect, STAGING_VAULTS.payments, 'payments-api', 'credential') });
+  dynamo = await startLocalDynamo();
+  const replayEnv = await replayTableEnv(dynamo);
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   for (const fn of ['webhooks', 'payments'] as const) {
-    setFunctionEnv(connect, { ...STAGING_SECRETS[fn], PAYMENTS_API_URL: upstream.url });
+    setFunctionEnv(connect, { ...STAGING_SECRETS[fn], PAYMENTS_API_URL: upstream.url, ...replayEnv });
     const module = await coldStart<{ handler: unknown; secrets: { status(): Record<string, { ready: boolean }> } }>(() =>
       fn === 'webhooks' ? import('../../../functions/webhooks/handler') : import('../../../functions/payments/handler'),
     );
@@ -58,6 +64,7 @@ afterAll(async () => {
   restoreEnv();
   await upstream.close();
   await connect.close();
+  await dynamo.close();
 });
 
 describe.each(['webhooks', 'payments'] as const)('%s, invoked directly', (fn) => {

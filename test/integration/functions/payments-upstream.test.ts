@@ -13,6 +13,7 @@ beforeEach(() => {
   acceptedKey = KEY;
   upstream.resetRequests();
   upstream.setDelay(0);
+  upstream.misbehave(undefined);
 });
 
 const payment = { amount: 500, currency: 'USD' };
@@ -89,6 +90,25 @@ describe('local payments upstream, through the function-side client', () => {
       kind: 'unreachable',
       reason: 'ECONNREFUSED',
     });
+  });
+
+  it('does not follow a redirect: reports it, and the origin it points at is never contacted', async () => {
+    const elsewhere = await startPaymentsUpstream({ acceptKey: () => KEY });
+    try {
+      upstream.misbehave({ kind: 'redirect', status: 308, location: `${elsewhere.url}/v1/payments` });
+      expect(await call()).toEqual({ kind: 'redirect', status: 308 });
+      expect(elsewhere.countRequests()).toBe(0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('can echo the request in an error, key included, as a hostile provider would', async () => {
+    upstream.misbehave({ kind: 'echo', status: 400 });
+    const outcome = await call();
+    expect(outcome).toMatchObject({ kind: 'response', status: 400, body: { error: KEY } });
+    expect(JSON.stringify(outcome)).toContain(`Bearer ${KEY}`);
+    expect(JSON.stringify(upstream.requests())).not.toContain(KEY);
   });
 
   it('builds the endpoint under the base path, with or without a trailing slash', () => {

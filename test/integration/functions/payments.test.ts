@@ -98,11 +98,18 @@ describe('POST /payments', () => {
     expect(upstream.requests()[0]?.idempotencyKey).toBe(answer.headers['idempotency-key']);
   });
 
-  it("passes the provider's client errors through, e.g. an Idempotency-Key reused with another body", async () => {
+  it("answers the provider's refusals as its own problem, with the provider's status and code, e.g. an Idempotency-Key reused with another body", async () => {
     await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }, { 'Idempotency-Key': 'reused' }));
     const answer = await payments.invoke(paymentEvent({ amount: 200, currency: 'USD' }, { 'Idempotency-Key': 'reused' }));
-    expect(answer.statusCode).toBe(409);
-    expect(json(answer)).toMatchObject({ error: 'idempotency_key_reused' });
+    expectProblem(answer, 409);
+    expect(json(answer)).toEqual({
+      type: 'about:blank',
+      title: 'Payment refused',
+      status: 409,
+      detail: 'The payments provider refused the payment.',
+      upstreamStatus: 409,
+      upstreamCode: 'idempotency_key_reused',
+    });
   });
 
   it.each([
@@ -273,5 +280,45 @@ describe('POST /payments: the provider', () => {
     const answer = await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }));
     expectProblem(answer, 500);
     expect(answer.body).not.toContain('payments.example.com');
+  });
+});
+
+describe('POST /payments: a hostile provider', () => {
+  let elsewhere: PaymentsUpstream;
+
+  beforeEach(async () => {
+    elsewhere = await startPaymentsUpstream({ acceptKey: vaultKey });
+  });
+  afterEach(() => elsewhere.close());
+
+  /** Every answer and log line of the test, and what the other origin recorded. */
+  const everythingCaptured = () => [output.text, JSON.stringify(payments.answers), JSON.stringify(elsewhere.requests())].join('\n');
+
+  it.each([301, 302, 303, 307, 308] as const)('answers 502 to a %i redirect to another origin, which is never contacted', async (status) => {
+    upstream.misbehave({ kind: 'redirect', status, location: `${elsewhere.url}/v1/payments` });
+    const answer = await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }, { 'Idempotency-Key': 'redirected-1' }));
+    expectProblem(answer, 502);
+    expect(json(answer)).toMatchObject({ upstreamStatus: status });
+    expect(answer.body).not.toContain(elsewhere.url);
+    expect(upstream.countRequests()).toBe(1);
+    expect(elsewhere.countRequests()).toBe(0);
+    expect(everythingCaptured()).not.toContain(vaultKey());
+  });
+
+  it('answers a 4xx that echoes the request (the key included) with its own problem: status and nothing of the body', async () => {
+    upstream.misbehave({ kind: 'echo', status: 400 });
+    const answer = await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }));
+    expectProblem(answer, 400);
+    expect(json(answer)).toEqual({ type: 'about:blank', title: 'Payment refused', status: 400, detail: 'The payments provider refused the payment.', upstreamStatus: 400 });
+    expect(everythingCaptured()).not.toContain(vaultKey());
+  });
+
+  it('answers 502 to an echoing 4xx that is no refusal of the payment (403), without the echoed key', async () => {
+    upstream.misbehave({ kind: 'echo', status: 403 });
+    const answer = await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }));
+    expectProblem(answer, 502);
+    expect(json(answer)).toMatchObject({ upstreamStatus: 403 });
+    expect(json(answer)).not.toHaveProperty('upstreamCode');
+    expect(everythingCaptured()).not.toContain(vaultKey());
   });
 });

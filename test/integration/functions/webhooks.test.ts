@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { startConnectServer, type LocalConnect } from '../../../local/connect/server';
+import { startLocalDynamo, type LocalDynamo } from '../../../local/dynamo/local-dynamo';
 import { computeSignature, signPayload } from '../../../functions/webhooks/signature';
 import {
   coldStart,
@@ -10,6 +12,7 @@ import {
   leaked,
   OutputCapture,
   prefetched,
+  replayTableEnv,
   restoreEnv,
   seededSecrets,
   setFunctionEnv,
@@ -24,6 +27,9 @@ let output: OutputCapture;
 let webhooks: Invoker;
 let seeded: string[];
 let loaded: WebhooksModule;
+let dynamo: LocalDynamo;
+/** This test's replay table (a fresh one per test) and the environment naming it. */
+let replayEnv: Record<string, string>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const EVENT_BODY = '{"id":"evt_1","type":"payment.succeeded","data":{"amount":1250}}';
@@ -41,10 +47,16 @@ function delivery(source: string, signature: string | undefined, body: string | 
   });
 }
 
-const signed = (source: string, secret: string, body: string | Buffer = EVENT_BODY, t = now()) => delivery(source, signPayload([secret], t, Buffer.from(body)), body);
+/** A new event each time: the same body signed at the same second twice is one delivery, and the second a replay. */
+const newEventBody = () => `{"id":"evt_${randomUUID()}","type":"payment.succeeded","data":{"amount":1250}}`;
+
+const signed = (source: string, secret: string, body: string | Buffer = newEventBody(), t = now()) => delivery(source, signPayload([secret], t, Buffer.from(body)), body);
+
+/** Lines the function logged with this message. */
+const logged = (message: string) => output.lines().filter((line) => line['message'] === message);
 
 async function startWebhooks(env: Record<string, string> = STAGING_SECRETS.webhooks): Promise<Invoker> {
-  setFunctionEnv(connect, env);
+  setFunctionEnv(connect, { ...replayEnv, ...env });
   const module = (loaded = await coldStart<WebhooksModule>(() => import('../../../functions/webhooks/handler')));
   return new Invoker(module.handler);
 }
@@ -72,7 +84,14 @@ function expectProblem(answer: { statusCode: number; headers: Record<string, str
   expect(json(answer)).toMatchObject({ type: 'about:blank', status, detail: expect.any(String) });
 }
 
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+});
+
+afterAll(() => dynamo.close());
+
 beforeEach(async () => {
+  replayEnv = await replayTableEnv(dynamo);
   connect = await startConnectServer({ port: 0 });
   seeded = seededSecrets(connect);
   output = new OutputCapture().start();
@@ -138,9 +157,9 @@ describe('POST /webhooks/{source}: refused deliveries', () => {
     expectProblem(await webhooks.invoke(delivery('stripe', header, JSON.stringify(JSON.parse(spaced)))), 401);
   });
 
-  it('refuses a replayed delivery (timestamp beyond the 5-minute tolerance) without reading 1Password', async () => {
+  it('refuses a delivery signed more than 5 minutes ago, or more than 30 s ahead, without reading 1Password', async () => {
     await warmUp();
-    for (const t of [now() - 301, now() + 301]) {
+    for (const t of [now() - 301, now() + 31, now() + 301]) {
       const answer = await webhooks.invoke(signed('stripe', secretOf('stripe', 'current'), EVENT_BODY, t));
       expectProblem(answer, 401);
       expect(json(answer)).toMatchObject({ title: 'Stale signature' });
@@ -289,5 +308,86 @@ describe('POST /webhooks/{source}: rotation', () => {
     for (let i = 0; i < 5; i++) expectProblem(await webhooks.invoke(signed('stripe', `whsec_attacker_guess_${i}`)), 401);
     for (const secret of [old, rotated]) expect((await webhooks.invoke(signed('stripe', secret))).statusCode).toBe(202);
     expect(connect.countRequests()).toBe(1);
+  });
+});
+
+describe('POST /webhooks/{source}: replays', () => {
+  it('processes a delivery once: the same delivery again answers 200 duplicate, unprocessed, and is logged without secret or signature', async () => {
+    const first = signed('stripe', secretOf('stripe', 'current'));
+    expect((await webhooks.invoke(first)).statusCode).toBe(202);
+    for (let i = 0; i < 3; i++) {
+      const again = await webhooks.invoke(first);
+      expect(again.statusCode).toBe(200);
+      expect(json(again)).toEqual({ received: true, duplicate: true });
+    }
+    expect(logged('webhook accepted')).toHaveLength(1);
+    const replays = logged('webhook replay');
+    expect(replays).toHaveLength(3);
+    expect(replays[0]).toMatchObject({ source: 'stripe', deliveryKey: expect.stringMatching(/^stripe#[0-9a-f]{64}$/) });
+    const signature = first.headers['x-signature']!;
+    expect(output.text).not.toContain(signature.split('v1=')[1]!);
+  });
+
+  it('knows a replay whatever container it reaches: the record is in the table, not the container', async () => {
+    const first = signed('github', secretOf('github', 'current'));
+    expect((await webhooks.invoke(first)).statusCode).toBe(202);
+    webhooks = await startWebhooks();
+    expect((await webhooks.invoke(first)).statusCode).toBe(200);
+  });
+
+  it('takes the same signed content, re-sent with its signatures reordered or padded, for the same delivery', async () => {
+    const t = now();
+    const body = newEventBody();
+    const [current, previous] = [secretOf('stripe', 'current'), secretOf('stripe', 'previous')];
+    expect((await webhooks.invoke(delivery('stripe', signPayload([current, previous], t, Buffer.from(body)), body))).statusCode).toBe(202);
+    const reordered = signPayload([previous, current], t, Buffer.from(body));
+    expect((await webhooks.invoke(delivery('stripe', reordered, body))).statusCode).toBe(200);
+    expect((await webhooks.invoke(delivery('stripe', `v0=deadbeef,${reordered}`, body))).statusCode).toBe(200);
+    expect(logged('webhook accepted')).toHaveLength(1);
+  });
+
+  it('tells deliveries apart by source, body and timestamp', async () => {
+    const body = newEventBody();
+    const t = now();
+    expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current'), body, t))).statusCode).toBe(202);
+    expect((await webhooks.invoke(signed('github', secretOf('github', 'current'), body, t))).statusCode).toBe(202);
+    expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current'), body, t - 1))).statusCode).toBe(202);
+    expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current'), newEventBody(), t))).statusCode).toBe(202);
+  });
+
+  it('accepts a timestamp up to 30 s ahead (clock skew), and refuses one further ahead with 401', async () => {
+    expect((await webhooks.invoke(signed('stripe', secretOf('stripe', 'current'), newEventBody(), now() + 29))).statusCode).toBe(202);
+    const ahead = await webhooks.invoke(signed('stripe', secretOf('stripe', 'current'), newEventBody(), now() + 45));
+    expectProblem(ahead, 401);
+    expect(json(ahead)).toMatchObject({ title: 'Stale signature' });
+  });
+
+  it('answers 503 problem+json with Retry-After when the replay table is unreachable, and processes the delivery once it is back', async () => {
+    const down = await startLocalDynamo();
+    const table = await replayTableEnv(down);
+    await down.close();
+    webhooks = await startWebhooks({ ...STAGING_SECRETS.webhooks, AWS_ENDPOINT_URL_DYNAMODB: table['AWS_ENDPOINT_URL_DYNAMODB']! });
+    await prefetched(loaded.secrets);
+    const first = signed('stripe', secretOf('stripe', 'current'));
+    const answer = await webhooks.invoke(first);
+    expectProblem(answer, 503);
+    expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(answer.body).not.toMatch(/dynamo|127\.0\.0\.1|replay-/i);
+    expect(logged('webhook accepted')).toHaveLength(0);
+    expect(logged('webhook replay table unavailable')).toHaveLength(1);
+
+    // The sender retries; the table answers again: processed once, then a duplicate.
+    webhooks = await startWebhooks();
+    expect((await webhooks.invoke(first)).statusCode).toBe(202);
+    expect((await webhooks.invoke(first)).statusCode).toBe(200);
+    expect(logged('webhook accepted')).toHaveLength(1);
+  });
+
+  it('answers 500 problem+json, processing nothing, when no replay table is configured', async () => {
+    replayEnv = {};
+    webhooks = await startWebhooks();
+    expectProblem(await webhooks.invoke(signed('stripe', secretOf('stripe', 'current'))), 500);
+    expect(logged('webhook accepted')).toHaveLength(0);
+    expect(logged('webhook replay table not configured')).toHaveLength(1);
   });
 });

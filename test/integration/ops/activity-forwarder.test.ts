@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startConnectServer, type LocalConnect } from '../../../local/connect/server';
 import { DynamoCursorStore } from '../../../shared/ops/activity-cursor';
 import { forwardActivity, type ActivityEntry, type ForwardResult } from '../../../shared/ops/activity-forwarder';
-import { OpsConnectClient, type ItemAddress } from '../../../shared/ops/connect-client';
+import { OpsConnectClient, type ItemAddress } from '../../../shared/ops/ops-client';
 import { startDynalite, type LocalDynamo } from './dynalite';
 
 let connect: LocalConnect;

@@ -194,8 +194,44 @@ describe('activity handler', () => {
     const all = (await (await fetch(`${connect.url}/v1/activity?limit=1000`, { headers: reader })).json()) as { requestId: string }[];
     const forwarded = jsonLines().filter((line) => line['logType'] === '1password.activity');
     expect(all).toHaveLength(12);
-    expect(forwarded.map((line) => line['requestId'])).toEqual(all.map((entry) => entry.requestId));
-    expect(forwarded[1]).toMatchObject({ action: 'READ', result: 'SUCCESS', actor: { requestIp: expect.any(String) }, resource: { type: 'ITEM' } });
+    expect(forwarded.map((line) => (line['entry'] as { requestId: string }).requestId)).toEqual(all.map((entry) => entry.requestId));
+    expect(forwarded[1]).toEqual({
+      logType: '1password.activity',
+      entry: expect.objectContaining({ action: 'READ', result: 'SUCCESS', actor: expect.objectContaining({ requestIp: expect.any(String) }), resource: expect.objectContaining({ type: 'ITEM' }) }),
+    });
     expect(metricTotal('ActivityForwarded')).toBe(12);
+  });
+
+  it("keeps a hostile entry from a compromised Connect server inside its line: it cannot replace logType nor add metrics", async () => {
+    const table = `activity-${randomUUID()}`;
+    await dynamo.createCursorTable(table);
+    const hostile = {
+      requestId: 'hostile-1',
+      logType: 'application',
+      level: 'ERROR',
+      SecretFailure: 1000,
+      _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'OpLambda', Dimensions: [['service']], Metrics: [{ Name: 'SecretFailure', Unit: 'Count' }] }] },
+      service: 'payments',
+    };
+    connect.injectActivity(hostile);
+    setEnv({
+      OP_CONNECT_HOST: connect.url,
+      OP_CONNECT_TOKEN: connect.tokens['dev-read']!,
+      OP_ACTIVITY_TABLE: table,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    const { handler } = await import('../../../functions/activity/handler');
+    captureOutput();
+    expect(await handler({}, context)).toMatchObject({ forwarded: 1 });
+    jest.restoreAllMocks();
+
+    const lines = jsonLines().filter((line) => JSON.stringify(line).includes('hostile-1'));
+    expect(lines).toEqual([{ logType: '1password.activity', entry: hostile }]);
+    expect(jsonLines().filter((line) => line['logType'] === 'application')).toEqual([]);
+    expect(metricTotal('SecretFailure')).toBe(0);
+    expect(metricTotal('ActivityForwarded')).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { startConnectServer, type LocalConnect } from '../../../local/connect/server';
 import { matchesAnySecret, parseSignatureHeader, signPayload } from '../../../functions/webhooks/signature';
-import { OpsConnectClient, type ConnectItemJson } from '../../../shared/ops/connect-client';
+import { OpsConnectClient, type ConnectItemJson } from '../../../shared/ops/ops-client';
 import { rotateItem, ROTATION_FIELDS, type RotationConnect, type RotationResult } from '../../../shared/ops/rotation';
 import { rotateAll } from '../../../shared/ops/rotation-run';
 import { recordingTelemetry } from '../../../shared/ops/telemetry';

@@ -7,6 +7,7 @@
  * named by the template's OP_CONNECT_TOKEN_SECRET_ARN, read from a local endpoint.
  */
 import { startConnectServer, type LocalConnect } from '../../../local/connect/server';
+import { startStackTables } from '../../../local/dynamo/local-dynamo';
 import { localSecretReader } from '../../../local/dev/secret-reader';
 import { send, type Exchange, type RawRequest } from '../../../local/load/client';
 import { startGateway, type LocalGateway, type LogLine } from '../../../local/gateway/server';
@@ -83,10 +84,12 @@ export async function startReliabilityApi(options: ReliabilityApiOptions): Promi
     closers.push(() => payments.close());
     const issuer = await startLocalIssuer({ audience: STAGE_AUTHORIZER.audience[0]!, defaultScope: STAGE_AUTHORIZER.paymentsScope });
     closers.push(() => issuer.close());
+    const dynamo = await startStackTables(options.stage.cdkOut, options.stage.stackName);
+    if (dynamo) closers.push(() => dynamo.close());
     const gateway = await startGateway({
       cdkOut: options.stage.cdkOut,
       stacks: [options.stage.stackName],
-      environment: { OP_CONNECT_HOST: connect.url, ...tokenEnvironment(options.token ?? { kind: 'env' }, connect) },
+      environment: { OP_CONNECT_HOST: connect.url, ...dynamo?.environment, ...tokenEnvironment(options.token ?? { kind: 'env' }, connect) },
       functionEnvironment: { Payments: { PAYMENTS_API_URL: payments.url } },
       issuerOverrides: { [STAGE_AUTHORIZER.issuer]: issuer.url },
       maxContainersPerFunction: options.maxContainersPerFunction ?? 1,

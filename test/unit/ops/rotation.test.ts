@@ -1,5 +1,5 @@
 import { ConnectError } from '../../../shared/secrets/errors';
-import type { ConnectItemJson, ItemAddress, ReplaceResult } from '../../../shared/ops/connect-client';
+import type { ConnectItemJson, ItemAddress, ReplaceResult } from '../../../shared/ops/ops-client';
 import { generateSecretValue, rotateItem, withRotation, type RotationConnect } from '../../../shared/ops/rotation';
 
 const ADDRESS: ItemAddress = { vaultId: 'v'.repeat(26), itemId: 'i'.repeat(26) };

@@ -116,11 +116,16 @@ describe('signature verification', () => {
     expect(signature.toString('hex')).toBe('c89214b5b5da833daed6f0b8c5bb6bd58cea9022bd80ccc78230f3942d632925');
   });
 
-  it('applies the tolerance in both directions, inclusively', () => {
+  it('accepts past timestamps within the tolerance, inclusively', () => {
     expect(isWithinTolerance(1000, 1300)).toBe(true);
     expect(isWithinTolerance(1000, 1301)).toBe(false);
-    expect(isWithinTolerance(1300, 1000)).toBe(true);
-    expect(isWithinTolerance(1301, 1000)).toBe(false);
     expect(isWithinTolerance(1000, 1010, 5)).toBe(false);
+  });
+
+  it('accepts future timestamps only within the 30 s clock skew, inclusively', () => {
+    expect(isWithinTolerance(1030, 1000)).toBe(true);
+    expect(isWithinTolerance(1031, 1000)).toBe(false);
+    expect(isWithinTolerance(1300, 1000)).toBe(false);
+    expect(isWithinTolerance(1010, 1000, 300, 5)).toBe(false);
   });
 });

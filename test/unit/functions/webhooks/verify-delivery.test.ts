@@ -1,6 +1,5 @@
 import { signPayload } from '../../../../functions/webhooks/signature';
 import { verifyDelivery, type DeliveryCheck, type SigningSecrets } from '../../../../functions/webhooks/verify-delivery';
-import { isWebhookSource, signingSecretNames } from '../../../../functions/webhooks/sources';
 
 const NOW = 1_700_000_000;
 const body = Buffer.from('{"id":"evt_1","type":"payment.succeeded"}');
@@ -23,14 +22,14 @@ describe('verifyDelivery', () => {
   it('accepts the current and the previous secret without refreshing', async () => {
     for (const secret of ['whsec_current', 'whsec_previous']) {
       const c = check({ signatureHeader: signPayload([secret], NOW, body) });
-      expect(await verifyDelivery(c)).toEqual({ kind: 'accepted', usedRefresh: false });
+      expect(await verifyDelivery(c)).toEqual({ kind: 'accepted', usedRefresh: false, signedAt: NOW });
       expect(c.refreshes()).toBe(0);
     }
   });
 
   it('works without a previous secret', async () => {
     const c = check({ secrets: { current: 'whsec_current' } });
-    expect(await verifyDelivery(c)).toEqual({ kind: 'accepted', usedRefresh: false });
+    expect(await verifyDelivery(c)).toEqual({ kind: 'accepted', usedRefresh: false, signedAt: NOW });
   });
 
   it('never treats an empty previous secret as a key', async () => {
@@ -40,7 +39,7 @@ describe('verifyDelivery', () => {
 
   it('accepts a delivery signed with a secret rotated in since the cache was filled, after one refresh', async () => {
     const c = check({ signatureHeader: signPayload(['whsec_new'], NOW, body), refreshCalls: [{ current: 'whsec_new', previous: 'whsec_current' }] });
-    expect(await verifyDelivery(c)).toEqual({ kind: 'accepted', usedRefresh: true });
+    expect(await verifyDelivery(c)).toEqual({ kind: 'accepted', usedRefresh: true, signedAt: NOW });
     expect(c.refreshes()).toBe(1);
   });
 
@@ -61,28 +60,19 @@ describe('verifyDelivery', () => {
   });
 
   it('rejects stale and future timestamps before touching any secret', async () => {
-    for (const t of [NOW - 301, NOW + 301]) {
+    for (const t of [NOW - 301, NOW + 31]) {
       const c = check({ signatureHeader: signPayload(['whsec_current'], t, body) });
       expect(await verifyDelivery(c)).toEqual({ kind: 'stale' });
       expect(c.refreshes()).toBe(0);
     }
-    const edge = check({ signatureHeader: signPayload(['whsec_current'], NOW - 300, body) });
-    expect((await verifyDelivery(edge)).kind).toBe('accepted');
+    for (const t of [NOW - 300, NOW + 30]) {
+      const edge = check({ signatureHeader: signPayload(['whsec_current'], t, body) });
+      expect((await verifyDelivery(edge)).kind).toBe('accepted');
+    }
   });
 
   it('reports malformed and missing headers', async () => {
     expect(await verifyDelivery(check({ signatureHeader: undefined }))).toEqual({ kind: 'malformed', reason: 'missing signature header' });
     expect(await verifyDelivery(check({ signatureHeader: 'sha256=abc' }))).toEqual({ kind: 'malformed', reason: 'no timestamp' });
-  });
-});
-
-describe('sources', () => {
-  it('knows stripe and github, and names their secrets', () => {
-    expect(isWebhookSource('stripe')).toBe(true);
-    expect(isWebhookSource('github')).toBe(true);
-    expect(isWebhookSource('Stripe')).toBe(false);
-    expect(isWebhookSource('toString')).toBe(false);
-    expect(isWebhookSource(undefined)).toBe(false);
-    expect(signingSecretNames('github')).toEqual({ current: 'WEBHOOK_GITHUB_CURRENT', previous: 'WEBHOOK_GITHUB_PREVIOUS' });
   });
 });

@@ -1,0 +1,2 @@
+/** Where declarations and the Connect settings are read: `process.env`, or a stand-in for it. */
+export type Environment = Readonly<Record<string, string | undefined>>;
