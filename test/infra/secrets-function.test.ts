@@ -278,6 +278,8 @@ describe('SecretsFunction', () => {
     const { stack, testApp, tokenSecret } = newStack();
     Validations.of(testApp.app).addPlugins(new AwsSolutionsChecks(testApp.app));
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, restrictDefaultSecurityGroup: false });
+    // The VPC's own findings are not the function's.
+    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'a throwaway VPC the test places the function in' });
     const fn = new SecretsFunction(stack, 'Fn', {
       entry: ENTRY,
       secrets: {},
@@ -291,8 +293,7 @@ describe('SecretsFunction', () => {
     const policies = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::IAM::Policy'));
     const defaultPolicy = policies.find((policy) => JSON.stringify(policy).includes('secretsmanager:GetSecretValue'))!;
     expect(JSON.stringify(defaultPolicy)).not.toContain('ec2:');
-    const violations = validationViolations(testApp.app).filter((violation) => JSON.stringify(violation).includes('Test/Fn'));
-    expect(violations).toEqual([]);
+    expect(validationViolations(testApp.app)).toEqual([]);
   });
 
   it('holds no network-interface permission outside a VPC', () => {
