@@ -81,7 +81,7 @@ export interface OperationsTokens {
 export interface OperationsConfig {
   /** Stage name: part of the function names and of the activity log group's name. */
   readonly stage: string;
-  /** The stage's Connect server, unless `connectHost` is given. */
+  /** `host`: the URL of the stage's Connect server, unless `connectHost` is given. */
   readonly connect: { readonly host?: string };
   /** The Connect tokens of canary and activity (rotate's is `rotation.writeTokenSecretName`). */
   readonly operationsTokens: OperationsTokens;
@@ -94,7 +94,7 @@ export interface OperationsConfig {
 }
 
 export interface OperationsProps {
-  /** The stage: its Connect host and token, rotation and activity settings, retention. */
+  /** The stage: its Connect host and tokens, rotation and activity settings, retention. */
   readonly config: OperationsConfig;
   /** @default - built from `config.functions` */
   readonly manifest?: SecretsManifest;
