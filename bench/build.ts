@@ -5,6 +5,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
+import { EARLY_START_BUILD, EARLY_START_OUTPUTS } from '../infra/constructs/early-start-bundle';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
 
@@ -22,9 +23,10 @@ export const LAZY_SOURCE_MAPS = ['shared/lazy-source-maps.ts'];
 
 /**
  * What SecretsFunction gives esbuild besides the defaults: everything bundled, names kept, a linked
- * source map read only when a stack trace is formatted.
+ * source map read only when a stack trace is formatted; and `start.mjs` beside the bundle, which
+ * sends the first requests to 1Password before loading it.
  */
-export const AS_SECRETS_FUNCTION = { external: [], keepNames: true, sourcemap: true, replace: AXIOS_LEFT_OUT, inject: LAZY_SOURCE_MAPS } as const;
+export const AS_SECRETS_FUNCTION = { external: [], keepNames: true, sourcemap: true, replace: AXIOS_LEFT_OUT, inject: LAZY_SOURCE_MAPS, earlyStart: true } as const;
 
 export interface BundleRequest {
   /** Handler entry, relative to the project root. */
@@ -40,6 +42,8 @@ export interface BundleRequest {
   sourcemap?: boolean;
   /** Modules evaluated before the entry, relative to the project root. */
   inject?: readonly string[];
+  /** Also build `start.mjs` and `early-start.js` (SecretsFunction's early start); the handler is then `start.<export>`. Default false. */
+  earlyStart?: boolean;
 }
 
 export interface PackageShare {
@@ -81,9 +85,17 @@ export async function bundleHandler(request: BundleRequest): Promise<BuiltBundle
     logLevel: 'silent',
     plugins: request.replace ? [replacePackages(request.replace)] : [],
   });
+  if (request.earlyStart) await buildEarlyStart(request.outDir);
   const bytes = (await stat(outfile)).size;
   const mapBytes = request.sourcemap ? (await stat(`${outfile}.map`)).size : undefined;
   return { file: outfile, bytes, ...(mapBytes === undefined ? {} : { mapBytes }), packages: packageShares(result.metafile, outfile) };
+}
+
+/** `start.mjs` and `early-start.js` as SecretsFunction builds them (infra/constructs/early-start-bundle.ts). */
+async function buildEarlyStart(outDir: string): Promise<void> {
+  for (const { entry, file, format } of EARLY_START_OUTPUTS) {
+    await build({ absWorkingDir: PROJECT_ROOT, entryPoints: [entry], outfile: join(outDir, file), format, ...EARLY_START_BUILD, logLevel: 'silent' });
+  }
 }
 
 /** Output bytes per package for one output file of a metafile. */

@@ -27,7 +27,9 @@ export type ColdApproachId =
   | 'op-lambda-concurrency-8'
   | 'sdk-parallel'
   | 'sdk-sequential'
+  | 'op-lambda-late'
   | 'op-lambda-aws'
+  | 'op-lambda-aws-late'
   | 'op-lambda-aws-sdk-token'
   | 'middy-secrets-manager-aws'
   | 'powertools-aws';
@@ -44,7 +46,7 @@ interface ColdApproach {
   label: string;
   entry: string;
   /** How esbuild builds it; default: as SecretsFunction does (axios left out). */
-  build?: Pick<BundleRequest, 'external' | 'keepNames' | 'sourcemap' | 'replace' | 'inject'>;
+  build?: Pick<BundleRequest, 'external' | 'keepNames' | 'sourcemap' | 'replace' | 'inject' | 'earlyStart'>;
   /** Secret counts to run; default: every count of the run. */
   counts?: readonly number[];
   /** @default 'connect' */
@@ -56,7 +58,9 @@ interface ColdApproach {
 }
 
 /** The hand-written handlers call axios (the SDK's default transport): it stays in their bundles. */
-const WITH_AXIOS = { ...AS_SECRETS_FUNCTION, replace: undefined };
+const WITH_AXIOS = { ...AS_SECRETS_FUNCTION, replace: undefined, earlyStart: false };
+/** SecretsFunction with `earlyStart: false`: the requests leave once the whole bundle is evaluated. */
+const WITHOUT_EARLY_START = { ...AS_SECRETS_FUNCTION, earlyStart: false };
 /** As NodejsFunction bundles by default: the AWS SDK left to the runtime, no source map. */
 const NODEJS_FUNCTION_DEFAULT = {};
 /** The secrets @middy/secrets-manager and Powertools read: as many as the middle count of a run. */
@@ -65,6 +69,7 @@ const SECRETS_MANAGER_COUNT = 10;
 const APPROACHES: readonly ColdApproach[] = [
   { id: 'noop', label: 'handler doing nothing (process INIT)', entry: 'bench/handlers/noop.ts', counts: [0] },
   { id: 'op-lambda', label: 'op-lambda (opSecrets)', entry: 'bench/handlers/op-lambda.ts' },
+  { id: 'op-lambda-late', label: 'op-lambda, no early start', entry: 'bench/handlers/op-lambda.ts', build: WITHOUT_EARLY_START },
   { id: 'sdk-parallel', label: '@1password/connect, Promise.all', entry: 'bench/handlers/connect-parallel.ts', build: WITH_AXIOS },
   { id: 'sdk-sequential', label: '@1password/connect, sequential', entry: 'bench/handlers/connect-sequential.ts', build: WITH_AXIOS },
   { id: 'op-lambda-with-axios', label: 'op-lambda, axios bundled', entry: 'bench/handlers/op-lambda.ts', build: WITH_AXIOS, counts: [0, 10] },
@@ -77,6 +82,14 @@ const APPROACHES: readonly ColdApproach[] = [
     environment: { NODE_OPTIONS: '--enable-source-maps' },
   },
   { id: 'op-lambda-aws', label: 'op-lambda, token from Secrets Manager', entry: 'bench/handlers/op-lambda.ts', path: 'connect-token-from-aws', initOf: 'op-lambda' },
+  {
+    id: 'op-lambda-aws-late',
+    label: 'op-lambda, token from Secrets Manager, no early start',
+    entry: 'bench/handlers/op-lambda.ts',
+    build: WITHOUT_EARLY_START,
+    path: 'connect-token-from-aws',
+    initOf: 'op-lambda-late',
+  },
   {
     id: 'op-lambda-aws-sdk-token',
     label: 'op-lambda, token from Secrets Manager with the AWS SDK client',
@@ -118,6 +131,8 @@ export interface ColdOptions {
   latencyMs: number;
   /** Scratch folder for the bundles. */
   workDir: string;
+  /** Only these approaches (the handler doing nothing always runs: every bound starts from it). Default: all. */
+  approaches?: readonly ColdApproachId[];
 }
 
 export interface ColdScenarioResult {
@@ -224,7 +239,8 @@ export async function runColdBench(options: ColdOptions): Promise<ColdResults> {
 
 async function prepareScenarios(options: ColdOptions): Promise<Scenario[]> {
   const scenarios: Scenario[] = [];
-  for (const approach of APPROACHES) {
+  const selected = APPROACHES.filter((approach) => approach.id === 'noop' || (options.approaches ?? [approach.id]).includes(approach.id));
+  for (const approach of selected) {
     const codePath = join(options.workDir, 'cold', approach.id);
     await bundleHandler({ entry: approach.entry, outDir: codePath, ...(approach.build ?? AS_SECRETS_FUNCTION) });
     const counts = approach.counts ?? (approach.path === undefined ? [0, ...options.secretCounts] : options.secretCounts);
@@ -276,7 +292,7 @@ function definitionFor(scenario: Scenario, rig: ColdRig): FunctionDefinition {
   return {
     name: `bench-${scenario.approach.id}`,
     logicalId: 'BenchFunction',
-    handler: 'index.handler',
+    handler: (scenario.approach.build ?? AS_SECRETS_FUNCTION).earlyStart ? 'start.handler' : 'index.handler',
     codePath: scenario.codePath,
     runtime: 'nodejs24.x',
     timeoutSeconds: 30,

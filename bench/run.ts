@@ -7,6 +7,8 @@
  *   npm run bench -- --only warm,bundle some parts (warm, cold, bundle)
  *   npm run bench -- --quick            fewer repetitions, for a smoke run
  *   npm run bench -- --no-publish       print only
+ *   npm run bench -- --only cold --approaches op-lambda,op-lambda-late --counts 10,50 --repetitions 15
+ *                                       some cold-start approaches and secret counts, more repetitions
  *
  * Not part of `npm test`: figures depend on the machine, and tests assert no timings.
  */
@@ -16,7 +18,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from './build';
 import { runBundleBench } from './bundle';
-import { runColdBench } from './cold';
+import { runColdBench, type ColdApproachId } from './cold';
 import { figure } from './figures';
 import { describeMachine, machineSummary } from './machine';
 import { newResults, publish } from './report';
@@ -30,7 +32,7 @@ interface RunSettings {
   parts: ReadonlySet<Part>;
   publish: boolean;
   warm: { rounds: number; invokesPerRound: number };
-  cold: { secretCounts: number[]; repetitions: number; latencyMs: number };
+  cold: { secretCounts: number[]; repetitions: number; latencyMs: number; approaches?: ColdApproachId[] };
   bundle: { repetitions: number };
 }
 
@@ -42,6 +44,9 @@ function settingsFrom(argv: readonly string[]): RunSettings {
       quick: { type: 'boolean', default: false },
       'no-publish': { type: 'boolean', default: false },
       'latency-ms': { type: 'string', default: '20' },
+      approaches: { type: 'string' },
+      repetitions: { type: 'string' },
+      counts: { type: 'string' },
     },
   });
   const only = values.only?.split(',').map((part) => part.trim());
@@ -54,7 +59,12 @@ function settingsFrom(argv: readonly string[]): RunSettings {
     parts: new Set((only ?? PARTS) as Part[]),
     publish: !(values['no-publish'] ?? false),
     warm: { rounds: quick ? 5 : 15, invokesPerRound: quick ? 5_000 : 20_000 },
-    cold: { secretCounts: [1, 10, 50], repetitions: quick ? 1 : 7, latencyMs },
+    cold: {
+      secretCounts: values.counts ? values.counts.split(',').map(Number) : [1, 10, 50],
+      repetitions: values.repetitions ? Number(values.repetitions) : quick ? 1 : 7,
+      latencyMs,
+      ...(values.approaches ? { approaches: values.approaches.split(',').map((id) => id.trim() as ColdApproachId) } : {}),
+    },
     bundle: { repetitions: quick ? 3 : 15 },
   };
 }

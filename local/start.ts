@@ -2,8 +2,10 @@
  * `npm start`: the whole API on this machine.
  *
  * Synthesizes the stage (STAGE, default staging) into `cdk.out`, starts a 1Password Connect server
- * with the demo vault (or uses the one in OP_CONNECT_HOST / OP_CONNECT_TOKEN), a payments provider
- * that accepts the key the vault holds, a local DynamoDB with the stack's tables, and the gateway on http://127.0.0.1:3000 (PORT overrides)
+ * with the demo vault (or uses the one in OP_CONNECT_HOST / OP_CONNECT_TOKEN), a local JWT issuer
+ * in place of the stage's (`npm run token` prints a token from it), a payments provider that
+ * accepts the key the vault holds, a local DynamoDB with the stack's tables, and the gateway on
+ * http://127.0.0.1:3000 (PORT overrides)
  * running the very bundles `cdk deploy` would upload. Function output streams to the console,
  * prefixed with each function's name. Ctrl-C (or SIGTERM) stops everything.
  */
@@ -14,6 +16,7 @@ import { watchLaunchers } from './dev/launcher-watch';
 import { startLocalApi, type ExternalConnect, type LocalApi } from './dev/local-api';
 import { LogPrinter, useColour } from './dev/log-printer';
 import { PROJECT_ROOT, synthesizeStage } from './dev/synth';
+import { removeIssuerState, writeIssuerState } from './issuer/state-file';
 
 const DEFAULT_PORT = 3000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -59,11 +62,12 @@ function printReady(api: LocalApi, stage: string, startedAt: number): void {
   printRoutes(gateway.routes, gateway.functions.map((fn) => fn.name));
   console.log('');
   if (api.connect) {
-    console.log(`1Password Connect: ${api.connectUrl} (local demo vault; functions use token "${api.tokenName}", see \`npm run connect:local\` for token values)`);
+    console.log(`1Password Connect: ${api.connectUrl} (local demo vault; each function uses its own token, named after it and scoped to its vaults)`);
   } else {
     console.log(`1Password Connect: ${api.connectUrl} (from OP_CONNECT_HOST; functions use OP_CONNECT_TOKEN)`);
   }
   console.log(`Payments upstream: ${api.payments.url} (accepts ${api.paymentsKeyReference ?? 'no key: no function declares PAYMENTS_API_KEY'})`);
+  if (api.issuer) console.log(`JWT issuer: ${api.issuer.url} (in place of the stage's; \`npm run token\` prints a token for the authorized routes)`);
   if (api.dynamo) console.log(`DynamoDB: ${api.dynamo.endpoint} (local, in memory, with the stack's tables)`);
   for (const warning of gateway.warnings) console.log(`Note: ${warning}`);
   console.log('');
@@ -99,6 +103,7 @@ async function start(settings: StartSettings, signal: AbortSignal, startedAt: nu
     throw error;
   });
   output.printer = new LogPrinter({ functionNames: api.gateway.functions.map((fn) => fn.name), colour: useColour() });
+  if (api.issuer) writeIssuerState(settings.cdkOut, { issuer: api.issuer.url, tokenEndpoint: api.issuer.tokenEndpoint, pid: process.pid });
   printReady(api, settings.stage, startedAt);
   return api;
 }
@@ -125,6 +130,7 @@ function main(): void {
         process.exit(1);
       }, STOP_TIMEOUT_MS).unref();
       const api = await starting.catch(() => undefined);
+      removeIssuerState(settings.cdkOut);
       try {
         await api?.close();
       } catch (error) {

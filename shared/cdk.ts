@@ -5,7 +5,7 @@
  *   new SecretsFunction(this, 'Payments', {
  *     entry: 'src/payments.ts',
  *     secrets: { STRIPE_KEY: 'op://payments/stripe/credential' },
- *     connect: { host: 'https://connect.example.com', tokenSecret },
+ *     connect: { host: 'https://connect.example.com', token: ConnectToken.fromSecretName('payments/connect-token') },
  *   });
  *
  * @module op-lambda/cdk
@@ -15,8 +15,8 @@ export type { ConnectSettings, SecretsFunctionProps } from '../infra/constructs/
 export { Observability } from '../infra/constructs/observability';
 export type { ObservabilityProps } from '../infra/constructs/observability';
 export { Operations, activityLogGroupName } from '../infra/constructs/operations';
-export type { ActivitySettings, OperationsConfig, OperationsProps, RotationItem, RotationSettings } from '../infra/constructs/operations';
-export { importConnectTokenSecret } from '../infra/constructs/connect-token';
+export type { ActivitySettings, OperationsConfig, OperationsProps, OperationsTokens, RotationItem, RotationSettings } from '../infra/constructs/operations';
+export { ConnectToken, connectToken } from '../infra/constructs/connect-token';
 export type { ConnectTokenConfig } from '../infra/constructs/connect-token';
 export { METRICS_NAMESPACE, SecretMetric } from './audit/metrics';
 export type { SecretMetricName } from './audit/metrics';

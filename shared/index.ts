@@ -58,8 +58,8 @@ export {
   WRITE_TOKEN_SECRET_ARN_ENV,
 } from './ops/contract';
 export type { OpsMetricName } from './ops/contract';
-export { MANIFEST_ENV, ManifestError, buildManifest, parseManifest } from './ops/manifest';
-export type { FunctionSecrets, SecretsManifest } from './ops/manifest';
+export { MANIFEST_ENV, ManifestError, buildManifest, manifestEntries, parseManifest } from './ops/manifest';
+export type { FunctionSecrets, ManifestEntry, SecretsManifest } from './ops/manifest';
 export { DynamoCursorStore } from './ops/activity-cursor';
 export { DEFAULT_PAGE_SIZE as DEFAULT_ACTIVITY_PAGE_SIZE, forwardActivity, formatActivityLine } from './ops/activity-forwarder';
 export type { ForwardResult as ActivityForwardResult } from './ops/activity-forwarder';

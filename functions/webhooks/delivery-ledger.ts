@@ -13,7 +13,7 @@
  * expired record as absent).
  */
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { REPLAY_EXPIRY_ATTRIBUTE, REPLAY_TABLE_KEY } from './replay-contract';
 
 export type ClaimOutcome = 'first' | 'duplicate';
@@ -53,33 +53,57 @@ export function deliveryKey(delivery: Delivery): string {
   return `${delivery.source}#${digest}`;
 }
 
+type DynamoSdk = typeof import('@aws-sdk/client-dynamodb');
+
+interface Connection {
+  sdk: DynamoSdk;
+  client: DynamoDBClient;
+}
+
+/**
+ * The ledger in a DynamoDB table. The SDK is loaded on the first delivery, not at INIT: evaluating
+ * it costs a cold start tens of milliseconds, and a cold start for a health check or a bad
+ * signature never needs it.
+ */
 export class DynamoDeliveryLedger implements DeliveryLedger {
+  private connection: Promise<Connection> | undefined;
+
   constructor(
-    private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    /** @default a client configured from the environment, as Lambda provides it */
+    private readonly createClient: (sdk: DynamoSdk) => DynamoDBClient = (sdk) => new sdk.DynamoDBClient({}),
   ) {}
 
   async claim(claim: DeliveryClaim): Promise<ClaimOutcome> {
-    const timeoutMs = claim.deadlineAt - Date.now();
-    if (timeoutMs <= 0) throw new DeliveryLedgerUnavailableError('no time left');
+    let sdk: DynamoSdk | undefined;
     try {
-      await this.client.send(this.put(claim), { abortSignal: AbortSignal.timeout(timeoutMs) });
+      const connection = await this.connect();
+      sdk = connection.sdk;
+      const timeoutMs = claim.deadlineAt - Date.now();
+      if (timeoutMs <= 0) throw new DeliveryLedgerUnavailableError('no time left');
+      await connection.client.send(new sdk.PutItemCommand(this.put(claim)), { abortSignal: AbortSignal.timeout(timeoutMs) });
       return 'first';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+      if (sdk && error instanceof sdk.ConditionalCheckFailedException) return 'duplicate';
+      if (error instanceof DeliveryLedgerUnavailableError) throw error;
       throw new DeliveryLedgerUnavailableError(errorName(error));
     }
   }
 
-  private put(claim: DeliveryClaim): PutItemCommand {
-    return new PutItemCommand({
+  private connect(): Promise<Connection> {
+    this.connection ??= import('@aws-sdk/client-dynamodb').then((sdk) => ({ sdk, client: this.createClient(sdk) }));
+    return this.connection;
+  }
+
+  private put(claim: DeliveryClaim): PutItemCommandInput {
+    return {
       TableName: this.tableName,
       Item: { [REPLAY_TABLE_KEY]: { S: claim.key }, [REPLAY_EXPIRY_ATTRIBUTE]: { N: String(claim.expiresAt) } },
       // TTL deletes expired items within days, not at once: an expired record counts as absent.
       ConditionExpression: 'attribute_not_exists(#key) OR #expiresAt < :now',
       ExpressionAttributeNames: { '#key': REPLAY_TABLE_KEY, '#expiresAt': REPLAY_EXPIRY_ATTRIBUTE },
       ExpressionAttributeValues: { ':now': { N: String(claim.nowSeconds) } },
-    });
+    };
   }
 }
 

@@ -24,7 +24,6 @@
  * or timestamp out of window; 404 unknown source; 503 secrets or replay table unavailable
  * (Retry-After); 500 replay table not configured. Errors are problem+json.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import {
@@ -74,7 +73,7 @@ const LEDGER_TIMEOUT_MS = 3000;
 const RESERVE_MS = 500;
 
 const replayTable = process.env[REPLAY_TABLE_ENV]?.trim();
-const ledger: DeliveryLedger | undefined = replayTable ? new DynamoDeliveryLedger(new DynamoDBClient({}), replayTable) : undefined;
+const ledger: DeliveryLedger | undefined = replayTable ? new DynamoDeliveryLedger(replayTable) : undefined;
 if (!ledger) logger.error('webhook replay table not configured', { variable: REPLAY_TABLE_ENV });
 
 /** `{source}` from the route; the path itself when the event carries no path parameters. */

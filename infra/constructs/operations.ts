@@ -33,7 +33,7 @@ import {
 } from '../../shared/ops/contract';
 import { buildManifest, MANIFEST_ENV, type FunctionSecrets, type SecretsManifest } from '../../shared/ops/manifest';
 import type { ConnectClientPlacement } from './connect-server';
-import { importConnectTokenSecret, type ConnectTokenConfig } from './connect-token';
+import { ConnectToken, connectToken, type ConnectTokenConfig } from './connect-token';
 import { PACKAGE_ROOT } from './package-root';
 import { SecretsFunction } from './secrets-function';
 
@@ -50,8 +50,8 @@ export interface RotationSettings {
   readonly schedule: string;
   readonly items: readonly RotationItem[];
   /**
-   * Name of the Secrets Manager secret holding a read-write Connect token for the stage's vault.
-   * Only the rotate function may read it.
+   * Name of the Secrets Manager secret holding a read-write Connect token scoped to the vaults of
+   * `items` and no other. Only the rotate function may read it.
    */
   readonly writeTokenSecretName: string;
   /**
@@ -69,12 +69,22 @@ export interface ActivitySettings {
   readonly logRetention: logs.RetentionDays;
 }
 
+/** The Connect tokens of the scheduled functions, each its own (rotate has its write token in `rotation`). */
+export interface OperationsTokens {
+  /** Resolves every declared reference: read-only, scoped to every vault the stage's functions read. */
+  readonly canary: ConnectTokenConfig;
+  /** Reads Connect's activity log only: scoped to no vault. */
+  readonly activity: ConnectTokenConfig;
+}
+
 /** What the operations read of a stage's configuration. */
 export interface OperationsConfig {
   /** Stage name: part of the function names and of the activity log group's name. */
   readonly stage: string;
-  /** The stage's Connect token secret and, unless `connectHost` is given, its server's URL. */
-  readonly connect: ConnectTokenConfig & { readonly host?: string };
+  /** `host`: the URL of the stage's Connect server, unless `connectHost` is given. */
+  readonly connect: { readonly host?: string };
+  /** The Connect tokens of canary and activity (rotate's is `rotation.writeTokenSecretName`). */
+  readonly operationsTokens: OperationsTokens;
   /** Retention of the operations functions' log groups. */
   readonly auditLogRetention: logs.RetentionDays;
   /** The stage's functions and their secrets: what the canary checks. */
@@ -84,15 +94,10 @@ export interface OperationsConfig {
 }
 
 export interface OperationsProps {
-  /** The stage: its Connect host and token, rotation and activity settings, retention. */
+  /** The stage: its Connect host and tokens, rotation and activity settings, retention. */
   readonly config: OperationsConfig;
   /** @default - built from `config.functions` */
   readonly manifest?: SecretsManifest;
-  /**
-   * The read-only Connect token secret the stage's functions use; canary and activity use it too.
-   * @default - imported from `config.connect`
-   */
-  readonly tokenSecret?: secretsmanager.ISecret;
   /**
    * OP_CONNECT_HOST of the three functions.
    * @default - `config.connect.host`
@@ -136,7 +141,6 @@ export class Operations extends Construct {
     super(scope, id);
     const { config } = props;
     const prefix = `op-lambda-${config.stage}`;
-    const tokenSecret = props.tokenSecret ?? importConnectTokenSecret(this, config.connect);
     const host = props.connectHost ?? config.connect.host;
     if (host === undefined) throw new Error(`${this.node.path}: set connectHost, or config.connect.host`);
     const common = { projectRoot: props.projectRoot, timeout: OPS_TIMEOUT, memorySize: 256, secrets: {}, ...props.placement };
@@ -148,7 +152,7 @@ export class Operations extends Construct {
       functionName: `${prefix}-rotate`,
       description: `op-lambda ${config.stage}: rotates webhook signing secrets in 1Password`,
       // The write token is this function's only Connect token: its role reads that secret and no other.
-      connect: { host, tokenSecret: this.writeTokenSecret },
+      connect: { host, token: ConnectToken.fromSecret(this.writeTokenSecret) },
       environment: {
         [ROTATION_TARGETS_ENV]: JSON.stringify(rotationTargets(config)),
         [ROTATION_MIN_AGE_ENV]: String((config.rotation.minAge ?? Duration.hours(1)).toMilliseconds()),
@@ -162,7 +166,8 @@ export class Operations extends Construct {
       entry: entry('canary'),
       functionName: `${prefix}-canary`,
       description: `op-lambda ${config.stage}: resolves every declared secret reference`,
-      connect: { host, tokenSecret },
+      // Its own token, scoped to every vault the stage's functions read (it checks them all).
+      connect: { host, token: connectToken(config.operationsTokens.canary) },
       environment: { [MANIFEST_ENV]: manifestVariable(props.manifest ?? buildManifest(config.functions)) },
       logRetention: config.auditLogRetention,
     });
@@ -180,7 +185,8 @@ export class Operations extends Construct {
       entry: entry('activity'),
       functionName: `${prefix}-activity`,
       description: `op-lambda ${config.stage}: forwards the 1Password Connect activity log`,
-      connect: { host, tokenSecret },
+      // Its own token, scoped to no vault: it reads the activity log only.
+      connect: { host, token: connectToken(config.operationsTokens.activity) },
       environment: { [ACTIVITY_TABLE_ENV]: this.cursorTable.tableName },
       logRetention: checkedActivityRetention(this, config.activity.logRetention),
     });

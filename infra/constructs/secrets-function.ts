@@ -7,30 +7,33 @@
  * synth time with the very parser the runtime uses.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 // The package's own pure modules, by path: the constructs are part of the package, and synth
 // should not load the runtime (Connect client, AWS SDK) to read a constant.
 import { METRICS_NAMESPACE, SecretMetric, SERVICE_DIMENSION, type SecretMetricName } from '../../shared/audit/metrics';
 import { InvalidReferenceError } from '../../shared/secrets/errors';
 import { isReference, parseReference } from '../../shared/secrets/reference';
 import { REVALIDATE_ENV } from '../../shared/secrets/store/revalidation';
+import { EARLY_START_MODULE, earlyStartBuildCommands } from './early-start-bundle';
+import type { ConnectToken } from './connect-token';
 import { PACKAGE_ROOT } from './package-root';
 
 /** Where and how the function reaches 1Password Connect. */
 export interface ConnectSettings {
   /** Connect server URL; must be https. */
   readonly host: string;
-  /** Secrets Manager secret holding the Connect token. The function may read this secret and no other. */
-  readonly tokenSecret: secretsmanager.ISecret;
+  /** This function's own Connect token. The function may read this secret and no other. */
+  readonly token: ConnectToken;
 }
 
 export interface SecretsFunctionProps {
@@ -93,6 +96,13 @@ export interface SecretsFunctionProps {
    * @default - the nearest parent directory of `entry` holding package-lock.json
    */
   readonly projectRoot?: string;
+  /**
+   * Send the cold start's first requests to 1Password before the function's code is loaded, so
+   * that loading it and waiting for the answers overlap: Lambda loads `start.mjs` (shared/start.ts),
+   * which starts them (`early-start.js`) and then loads the bundle. The handler becomes `start.<handler>`.
+   * @default true
+   */
+  readonly earlyStart?: boolean;
 }
 
 /** Environment variables the construct owns (and so refuses as secrets or plain variables). */
@@ -109,7 +119,7 @@ export const LAZY_SOURCE_MAPS = join(PACKAGE_ROOT, 'shared', 'lazy-source-maps.t
 
 export class SecretsFunction extends Construct {
   readonly function: NodejsFunction;
-  /** The function's own role: log writing, X-Ray, and reading the Connect token. */
+  /** The function's own role: log writing, X-Ray, and reading its own Connect token. */
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly serviceName: string;
@@ -119,7 +129,7 @@ export class SecretsFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretsFunctionProps) {
     super(scope, id);
-    this.connectTokenSecret = props.connect.tokenSecret;
+    this.connectTokenSecret = props.connect.token.bind(this);
     this.serviceName = props.serviceName ?? props.functionName ?? id;
     this.checkConnectHost(props.connect.host);
     // Validate every declaration before bundling, so a mistake fails fast and names itself.
@@ -128,7 +138,7 @@ export class SecretsFunction extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Runs ${this.node.path}: writes its own log group, traces to X-Ray, reads the Connect token`,
+      description: `Runs ${this.node.path}: writes its own log group, traces to X-Ray, reads its own Connect token`,
     });
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -137,9 +147,12 @@ export class SecretsFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const projectRoot = props.projectRoot ?? findProjectRoot(props.entry);
+    const earlyStart = props.earlyStart ?? true;
+    const handler = props.handler ?? 'handler';
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
-      handler: props.handler ?? 'handler',
+      // A name with a dot is taken as module.export as it is.
+      handler: earlyStart ? `${EARLY_START_MODULE}.${handler}` : handler,
       functionName: props.functionName,
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -149,7 +162,7 @@ export class SecretsFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
+      // Tracing is switched on below, with its permissions in a policy of their own.
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
@@ -174,19 +187,21 @@ export class SecretsFunction extends Construct {
         // require time) out of every cold start. Applies to the whole bundle: a handler that uses
         // axios itself gets the stub's error instead.
         esbuildArgs: { '--alias:axios': AXIOS_STUB },
+        ...(earlyStart ? { commandHooks: earlyStartHooks(projectRoot) } : {}),
       },
       environment: {
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         OP_CONNECT_HOST: props.connect.host,
-        OP_CONNECT_TOKEN_SECRET_ARN: props.connect.tokenSecret.secretArn,
+        OP_CONNECT_TOKEN_SECRET_ARN: this.connectTokenSecret.secretArn,
         [REVALIDATE_ENV]: String(revalidateMs),
         ...declared,
       },
     });
     this.grantConnectTokenRead(this.role);
-    if (props.vpc) grantNetworkInterfaces(this.role);
-    this.suppressXrayWildcard();
+    if (props.vpc) this.grantNetworkInterfaces();
+    this.enableActiveTracing();
+    this.node.addValidation({ validate: () => this.tokenSharedWith() });
   }
 
   /** Declared secrets: environment variable name -> reference. */
@@ -327,34 +342,78 @@ export class SecretsFunction extends Construct {
     throw new Error(`${this.node.path}: ${message}`);
   }
 
-  private suppressXrayWildcard(): void {
-    Validations.of(this.role).acknowledge({
+  /**
+   * What Lambda needs to attach the function to its VPC: the actions of AWSLambdaVPCAccessExecutionRole,
+   * written out because the function's own role carries no managed policy. In a policy of their
+   * own, like X-Ray's, so the acknowledgement of their `*` covers these actions and nothing else.
+   */
+  private grantNetworkInterfaces(): void {
+    const networkInterfaces = new iam.Policy(this, 'NetworkInterfaces', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      ],
+    });
+    Validations.of(networkInterfaces).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions: "*" is the only resource they accept; ' +
-        'in a VPC, the same holds for the network-interface actions Lambda checks the role for (those of AWSLambdaVPCAccessExecutionRole).',
+        'The network-interface actions Lambda checks the role for when it attaches a function to a VPC support no resource-level ' +
+        'permissions for these calls: "*" is the resource AWSLambdaVPCAccessExecutionRole grants them on.',
     });
+    // Lambda checks these permissions when it creates the function.
+    this.function.node.addDependency(networkInterfaces);
+  }
+
+  /**
+   * X-Ray active tracing. `tracing: ACTIVE` would put `xray:*` on `Resource: *` into the role's
+   * default policy, where acknowledging IAM5's `Resource::*` would also hide any later `*` grant;
+   * in a policy of its own, the acknowledgement covers these two actions and nothing else.
+   */
+  private enableActiveTracing(): void {
+    const xray = new iam.Policy(this, 'XRayWrite', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })],
+    });
+    Validations.of(xray).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions: "*" is the only resource they accept.',
+    });
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    this.function.node.addDependency(xray);
+  }
+
+  /** Errors when another SecretsFunction of the stack reads the same Connect token. */
+  private tokenSharedWith(): string[] {
+    const stack = Stack.of(this);
+    const own = JSON.stringify(stack.resolve(this.connectTokenSecret.secretArn));
+    const sharing = stack.node
+      .findAll()
+      .filter((node: IConstruct): node is SecretsFunction => node instanceof SecretsFunction && node !== this)
+      .filter((other) => JSON.stringify(stack.resolve(other.connectTokenSecret.secretArn)) === own);
+    return sharing.map(
+      (other) => `shares its Connect token secret with ${other.node.path}: give each function its own token, scoped to the vaults it reads`,
+    );
   }
 }
 
-/**
- * What Lambda needs to attach the function to its VPC: the actions of AWSLambdaVPCAccessExecutionRole,
- * written out because the function's own role carries no managed policy.
- */
-function grantNetworkInterfaces(role: iam.Role): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: [
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      resources: ['*'],
-    }),
-  );
+/** Builds `start.mjs` and `early-start.js` beside the bundle, with the esbuild NodejsFunction bundles with. */
+function earlyStartHooks(projectRoot: string): NonNullable<NodejsFunctionProps['bundling']>['commandHooks'] {
+  const esbuildBin = createRequire(join(projectRoot, 'package.json')).resolve('esbuild/bin/esbuild');
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir, outputDir) => earlyStartBuildCommands(esbuildBin, outputDir),
+  };
 }
 
 /** The nearest directory at or above `entry` holding package-lock.json. */

@@ -1,19 +1,18 @@
 /**
  * One stage of op-lambda: the functions of the stage's function table behind an HTTP API, with
- * JSON access logs, stage throttling, and the observability that goes with them.
+ * JSON access logs, stage throttling, a JWT authorizer on the routes that act on a caller's behalf,
+ * and the observability that goes with them. Each function reads its own Connect token.
  */
 import { join } from 'node:path';
-import { CfnOutput, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { importConnectTokenSecret, Observability, Operations, SecretsFunction } from 'op-lambda/cdk';
-import type { FunctionConfig, StageConfig } from '../config';
-import type { ConnectServer } from '../constructs/connect-server';
-import { WebhookReplayTable } from '../constructs/webhook-replay-table';
+import { type ConnectServer, connectToken, Observability, Operations, SecretsFunction, WebhookReplayTable } from 'op-lambda/cdk';
+import type { AuthorizerConfig, FunctionConfig, RouteConfig, StageConfig } from '../config';
 import { type ConnectEndpoint, connectEndpoint } from './connect-endpoint';
 
 /** Root of the project: function entries in the config are relative to it. */
@@ -32,6 +31,8 @@ export class ApiStack extends Stack {
   readonly api: apigw.HttpApi;
   readonly apiStage: apigw.HttpStage;
   readonly accessLogGroup: logs.LogGroup;
+  /** Verifies callers' JWTs on the routes that declare authorization scopes. */
+  readonly authorizer: HttpJwtAuthorizer;
   /** Functions by their name in the function table. */
   readonly functions: ReadonlyMap<string, SecretsFunction>;
   readonly observability: Observability;
@@ -46,13 +47,10 @@ export class ApiStack extends Stack {
     const { config, ...stackProps } = props;
     super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
     const namePrefix = `op-lambda-${config.stage}`;
-    const tokenSecret = importConnectTokenSecret(this, config.connect);
     const connect = connectEndpoint(this, config.connect);
     this.connectServer = connect.server;
 
-    this.functions = new Map(
-      config.functions.map((fn) => [fn.name, this.createFunction(fn, config, tokenSecret, namePrefix, connect)] as const),
-    );
+    this.functions = new Map(config.functions.map((fn) => [fn.name, this.createFunction(fn, config, namePrefix, connect)] as const));
 
     const replayProtected = config.functions.filter((fn) => fn.replayProtection);
     if (replayProtected.length > 0) {
@@ -75,6 +73,7 @@ export class ApiStack extends Stack {
         format: ACCESS_LOG_FORMAT,
       },
     });
+    this.authorizer = jwtAuthorizer(config.authorizer, namePrefix);
     for (const fn of config.functions) this.addRoutes(fn);
 
     this.observability = new Observability(this, 'Observability', {
@@ -85,7 +84,6 @@ export class ApiStack extends Stack {
     });
     this.operations = new Operations(this, 'Operations', {
       config,
-      tokenSecret,
       alarmTopic: this.observability.alarmTopic,
       projectRoot: PROJECT_ROOT,
       connectHost: connect.host,
@@ -103,13 +101,7 @@ export class ApiStack extends Stack {
     return [0, 1].map((index) => Fn.select(index, Fn.getAzs()));
   }
 
-  private createFunction(
-    fn: FunctionConfig,
-    config: StageConfig,
-    tokenSecret: secretsmanager.ISecret,
-    namePrefix: string,
-    connect: ConnectEndpoint,
-  ): SecretsFunction {
+  private createFunction(fn: FunctionConfig, config: StageConfig, namePrefix: string, connect: ConnectEndpoint): SecretsFunction {
     const functionName = `${namePrefix}-${fn.name}`;
     return new SecretsFunction(this, constructId(fn.name), {
       entry: join(PROJECT_ROOT, fn.entry),
@@ -118,7 +110,7 @@ export class ApiStack extends Stack {
       description: `op-lambda ${config.stage} ${fn.name}${fn.routes.length ? `: ${fn.routes.map((route) => `${route.method} ${route.path}`).join(', ')}` : ''}`,
       secrets: fn.secrets,
       environment: fn.environment,
-      connect: { host: connect.host, tokenSecret },
+      connect: { host: connect.host, token: connectToken(fn.connectToken) },
       ...connect.placement,
       timeout: fn.timeout,
       memorySize: fn.memorySize,
@@ -130,15 +122,29 @@ export class ApiStack extends Stack {
     const target = this.functions.get(fn.name)!;
     const integration = new HttpLambdaIntegration(`${constructId(fn.name)}Integration`, target.function);
     for (const route of fn.routes) {
-      const [created] = this.api.addRoutes({ path: route.path, methods: [route.method], integration });
-      Validations.of(created!).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Public by design: health is an unauthenticated probe, webhooks authenticate each delivery by its signature, ' +
-          'and payments is a reference route; put a JWT or IAM authorizer in front of it (HttpApi defaultAuthorizer) when adopting.',
-      });
+      const authorization = route.authorizationScopes === undefined ? {} : { authorizer: this.authorizer, authorizationScopes: [...route.authorizationScopes] };
+      const [created] = this.api.addRoutes({ path: route.path, methods: [route.method], integration, ...authorization });
+      if (route.authorizationScopes === undefined) acknowledgePublicRoute(created!, fn, route);
     }
   }
+}
+
+/** Issuer and audience from the stage; the bearer token from the Authorization header. */
+function jwtAuthorizer(config: AuthorizerConfig, namePrefix: string): HttpJwtAuthorizer {
+  if (!Token.isUnresolved(config.issuer) && !config.issuer.startsWith('https://')) {
+    throw new Error(`authorizer.issuer ${JSON.stringify(config.issuer)} must be an https:// URL (API Gateway fetches its keys from there)`);
+  }
+  if (config.audience.length === 0) throw new Error('authorizer.audience must name at least one audience');
+  return new HttpJwtAuthorizer('JwtAuthorizer', config.issuer, { authorizerName: `${namePrefix}-jwt`, jwtAudience: [...config.audience] });
+}
+
+/** APIG4 on a route without an authorizer, with the reason the config gives for it. */
+function acknowledgePublicRoute(route: apigw.HttpRoute, fn: FunctionConfig, config: RouteConfig): void {
+  const routeKey = `${config.method} ${config.path}`;
+  if (!config.publicBecause?.trim()) {
+    throw new Error(`function ${fn.name}: route ${routeKey} has neither authorizationScopes nor publicBecause: put it behind the authorizer or say why it is public`);
+  }
+  Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: `${routeKey} is public: ${config.publicBecause}` });
 }
 
 /** Access log line: JSON, one per request, with HTTP API context variables only. */

@@ -10,7 +10,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type ConnectConfig, type ConnectServerConfig, connectUrl, type ExistingVpcConfig } from '../config';
-import { type ConnectClientPlacement, ConnectServer } from '../constructs/connect-server';
+import { type ConnectClientPlacement, ConnectServer } from 'op-lambda/cdk';
 
 export interface ConnectEndpoint {
   /** OP_CONNECT_HOST of every function. */

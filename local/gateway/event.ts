@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayEventRequestContextV2, APIGatewayProxyEventV2WithRequestContext } from 'aws-lambda';
-import { bearerToken, decodeJwtClaims, type JwtAuthorizerContext } from './jwt';
+import type { JwtAuthorizerContext } from './jwt-authorizer';
 
 /**
  * Builds the API Gateway HTTP API payload format 2.0 event for a real HTTP request: lower-cased
@@ -31,6 +31,8 @@ export interface EventContext {
   accountId: string;
   requestId: string;
   now: Date;
+  /** Verified claims of a route behind a JWT authorizer; absent on public routes, as in AWS. */
+  jwt?: JwtAuthorizerContext;
 }
 
 export type HttpApiRequestContext = APIGatewayEventRequestContextV2 & { authorizer?: { jwt: JwtAuthorizerContext } };
@@ -41,7 +43,7 @@ export function buildHttpApiEvent(request: GatewayRequest, context: EventContext
   const headers = headerMap(request);
   const cookies = cookiesOf(request.rawHeaders);
   const query = queryParameters(rawQueryString);
-  const jwt = jwtOf(headers.authorization);
+  const jwt = context.jwt;
   const event: HttpApiEvent = {
     version: '2.0',
     routeKey: context.routeKey,
@@ -128,11 +130,6 @@ function queryParameters(rawQueryString: string): Record<string, string> | undef
     parameters[name] = name in parameters ? `${parameters[name]},${value}` : value;
   }
   return Object.keys(parameters).length > 0 ? parameters : undefined;
-}
-
-function jwtOf(authorization: string | undefined): JwtAuthorizerContext | undefined {
-  const token = bearerToken(authorization);
-  return token ? decodeJwtClaims(token) : undefined;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -11,9 +11,9 @@
  * - IAM: no execution role, no credentials in the function's environment (the host's ~/.aws files
  *   are masked), no resource policies; AWS SDK calls fail unless `environment` supplies endpoints
  *   and credentials.
- * - Authorizers: JWT routes only require a readable `Bearer` JWT; its claims are decoded WITHOUT
- *   verifying signature, issuer, audience, expiry or scopes. Lambda (CUSTOM) and AWS_IAM
- *   authorizers are not run. Claims are offered for any bearer JWT, whatever the route's setting.
+ * - Authorizers other than JWT: Lambda (CUSTOM) and AWS_IAM authorizers are not run. JWT
+ *   authorizers ARE enforced as API Gateway does (see jwt-authorizer.ts), against the issuer the
+ *   template names or the local one given in `issuerOverrides`; only header identity sources.
  * - Payload format 1.0 (those routes answer 500), REST APIs (API Gateway v1), WebSocket APIs,
  *   non-Lambda integrations, custom domains, parameter mapping, CORS preflight handling, access logs.
  * - Throttling, quotas, the 30 s integration timeout; beyond `maxContainersPerFunction`, invokes
@@ -40,7 +40,7 @@ import { createRuntimeDir, type RuntimeDir } from '../lambda/runtime-dir';
 import type { FunctionDefinition, InvokeResult, LogLine } from '../lambda/types';
 import { readCloudAssembly } from './cloud-assembly';
 import { buildHttpApiEvent, type GatewayRequest } from './event';
-import { bearerToken, decodeJwtClaims } from './jwt';
+import { JwtAuthorizers, type AuthorizationOutcome } from './jwt-authorizer';
 import { mapFunctionResponse, type MappedResponse } from './response';
 import { RouteTable, type RouteMatch } from './routes';
 import { buildEmulationModel, type HttpApiModel, type HttpRoute } from './template-model';
@@ -65,6 +65,11 @@ export interface StartGatewayOptions {
   environment?: Record<string, string | undefined>;
   /** Per function (by readable name), applied after `environment`. */
   functionEnvironment?: Record<string, Record<string, string | undefined>>;
+  /**
+   * Template issuer -> issuer trusted in its place (a local one), for the JWT authorizers the
+   * template declares. Without an entry, tokens are verified against the template's issuer.
+   */
+  issuerOverrides?: Record<string, string>;
   /** Containers per function; more concurrent invokes wait. Default 10. */
   maxContainersPerFunction?: number;
   /** Every line a function's process prints, plus START/END/REPORT `platform` lines. */
@@ -161,13 +166,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<LocalG
     options.onLog?.(line);
   });
   const mounts = buildMounts(model.apis, warnings);
+  const authorizers = new JwtAuthorizers({ issuerOverrides: options.issuerOverrides });
 
   const recordRequest = (record: GatewayRequestRecord): void => {
     pushBounded(requests, record, MAX_REQUESTS);
     options.onRequest?.(record);
   };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    void serve(req, res, { mounts, functions, accountId, recordRequest });
+    void serve(req, res, { mounts, functions, accountId, recordRequest, authorizers });
   };
   const server = createServer(handle);
   const host = options.host ?? '127.0.0.1';
@@ -251,6 +257,7 @@ interface ServeContext {
   accountId: string;
   /** Called once per request, just before the response goes out. */
   recordRequest: (record: GatewayRequestRecord) => void;
+  authorizers: JwtAuthorizers;
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, context: ServeContext): Promise<GatewayRequestRecord> {
@@ -278,7 +285,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, context: ServeCo
     const { route, api } = found.target;
     record.routeKey = found.routeKey;
     record.functionName = route.functionName;
-    if (route.authorizationType === 'JWT' && !hasReadableBearer(req.headers.authorization)) return answer(message(401, 'Unauthorized'));
+    const authorization = await authorize(route, req, context.authorizers);
+    if (authorization && !authorization.ok) {
+      record.gatewayError = `authorizer: ${authorization.reason}`;
+      return answer(denied(authorization));
+    }
     if (route.payloadFormatVersion !== '2.0') {
       record.gatewayError = `payload format ${route.payloadFormatVersion} is not emulated`;
       return answer(message(500, 'Internal Server Error'));
@@ -292,6 +303,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, context: ServeCo
       accountId: context.accountId,
       requestId: record.requestId,
       now: new Date(record.at),
+      ...(authorization?.ok ? { jwt: authorization.jwt } : {}),
     });
     if (Buffer.byteLength(JSON.stringify(event)) > MAX_EVENT_BYTES) {
       record.gatewayError = `event larger than Lambda's ${MAX_EVENT_BYTES}-byte invoke payload limit`;
@@ -324,9 +336,18 @@ function findRoute(mounts: readonly Mount[], method: string, path: string): Rout
   return undefined;
 }
 
-function hasReadableBearer(authorization: string | undefined): boolean {
-  const token = bearerToken(authorization);
-  return token !== undefined && decodeJwtClaims(token) !== undefined;
+/** The route's JWT authorizer's verdict; undefined for routes without one. */
+async function authorize(route: HttpRoute, req: IncomingMessage, authorizers: JwtAuthorizers): Promise<AuthorizationOutcome | undefined> {
+  if (route.authorizationType !== 'JWT') return undefined;
+  if (!route.jwtAuthorizer) {
+    return { ok: false, status: 401, message: 'Unauthorized', wwwAuthenticate: 'Bearer', reason: 'the route names no readable JWT authorizer' };
+  }
+  return authorizers.authorize(route.jwtAuthorizer, route.authorizationScopes, req.headers);
+}
+
+function denied(outcome: Extract<AuthorizationOutcome, { ok: false }>): MappedResponse {
+  const response = message(outcome.status, outcome.message);
+  return { ...response, headers: [...response.headers, ['www-authenticate', outcome.wwwAuthenticate]] };
 }
 
 function gatewayRequest(req: IncomingMessage, body: Buffer): GatewayRequest {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { FunctionDefinition } from '../lambda/types';
 import type { AssemblyStack, TemplateResource } from './cloud-assembly';
 import { resolveIntrinsic, resolveString, type IntrinsicContext } from './intrinsics';
+import type { JwtAuthorizerModel } from './jwt-authorizer';
 
 /**
  * What the emulator needs from synthesized templates: the functions (handler, code folder,
@@ -18,6 +19,10 @@ export interface HttpRoute {
   payloadFormatVersion: string;
   /** `NONE`, `JWT`, `AWS_IAM` or `CUSTOM`. */
   authorizationType: string;
+  /** The authorizer of a `JWT` route; undefined when the template names none this model could read. */
+  jwtAuthorizer?: JwtAuthorizerModel;
+  /** Scopes of which a token must carry at least one; empty: any valid token. */
+  authorizationScopes: string[];
 }
 
 export interface HttpApiModel {
@@ -106,7 +111,18 @@ export function buildEmulationModel(allStacks: readonly AssemblyStack[], options
       if (route.authorizationType === 'AWS_IAM' || route.authorizationType === 'CUSTOM') {
         warnings.push(`route ${route.routeKey}: ${route.authorizationType} authorization is not enforced locally`);
       }
-      return [{ routeKey: route.routeKey, functionName, payloadFormatVersion: route.payloadFormatVersion, authorizationType: route.authorizationType }];
+      const jwtAuthorizer = route.authorizationType === 'JWT' ? jwtAuthorizerOf(address.stack, route.authorizerId, context(address.stack)) : undefined;
+      if (route.authorizationType === 'JWT' && !jwtAuthorizer) {
+        warnings.push(`route ${route.routeKey}: its JWT authorizer is not in the template in a form the emulation reads: every request gets 401`);
+      }
+      return [{
+        routeKey: route.routeKey,
+        functionName,
+        payloadFormatVersion: route.payloadFormatVersion,
+        authorizationType: route.authorizationType,
+        ...(jwtAuthorizer ? { jwtAuthorizer } : {}),
+        authorizationScopes: route.authorizationScopes,
+      }];
     });
     return { ...apiStage(address, context(address.stack)), logicalId: address.logicalId, stackName: address.stack.stackName, name: apiName(address, context(address.stack)), apiId: apiIdOf(address), routes };
   });
@@ -226,6 +242,8 @@ interface RouteSource {
   integration: ResourceAddress | undefined;
   payloadFormatVersion: string;
   authorizationType: string;
+  authorizerId: string | undefined;
+  authorizationScopes: string[];
 }
 
 function routeSources(api: ResourceAddress): RouteSource[] {
@@ -241,8 +259,27 @@ function routeSources(api: ResourceAddress): RouteSource[] {
         integration: integrationId ? { stack: api.stack, logicalId: integrationId } : undefined,
         payloadFormatVersion: String(integration?.Properties?.PayloadFormatVersion ?? '2.0'),
         authorizationType: String(route.Properties?.AuthorizationType ?? 'NONE'),
+        authorizerId: referencedIds(route.Properties?.AuthorizerId).find((id) => resources[id]?.Type === 'AWS::ApiGatewayV2::Authorizer'),
+        authorizationScopes: Array.isArray(route.Properties?.AuthorizationScopes) ? route.Properties.AuthorizationScopes.map(String) : [],
       };
     });
+}
+
+/** A JWT authorizer resource: issuer, audience and identity source, intrinsics resolved. */
+function jwtAuthorizerOf(stack: AssemblyStack, logicalId: string | undefined, ctx: IntrinsicContext): JwtAuthorizerModel | undefined {
+  const resource = logicalId === undefined ? undefined : stack.template.Resources?.[logicalId];
+  if (!resource || resource.Properties?.AuthorizerType !== 'JWT') return undefined;
+  const configuration = (resource.Properties.JwtConfiguration ?? {}) as { Issuer?: unknown; Audience?: unknown };
+  const issuer = resolveString(configuration.Issuer, ctx);
+  if (!issuer) return undefined;
+  const list = (value: unknown): string[] => (Array.isArray(value) ? value.map((item) => resolveString(item, ctx) ?? '').filter(Boolean) : []);
+  return {
+    logicalId: logicalId!,
+    name: resolveString(resource.Properties.Name, ctx) ?? logicalId!,
+    issuer,
+    audience: list(configuration.Audience),
+    identitySource: list(resource.Properties.IdentitySource),
+  };
 }
 
 /** The Lambda function an integration's URI points at, following aliases, versions and stack exports. */

@@ -38,7 +38,8 @@ export const SUCCESS_STATUS: Readonly<Record<RequestKind, number>> = {
   payment: 201,
 };
 
-export function buildRequest(kind: RequestKind, sequence: number, secrets: SigningSecrets): ApiRequest {
+/** `bearerToken`: an access token for the routes behind the JWT authorizer (payments). */
+export function buildRequest(kind: RequestKind, sequence: number, secrets: SigningSecrets, bearerToken?: string): ApiRequest {
   switch (kind) {
     case 'health':
       return { kind, method: 'GET', path: '/health', headers: {} };
@@ -50,7 +51,11 @@ export function buildRequest(kind: RequestKind, sequence: number, secrets: Signi
         kind,
         method: 'POST',
         path: '/payments',
-        headers: { 'content-type': 'application/json', 'idempotency-key': `load-${process.pid}-${sequence}-${Date.now()}` },
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': `load-${process.pid}-${sequence}-${Date.now()}`,
+          ...(bearerToken ? { authorization: `Bearer ${bearerToken}` } : {}),
+        },
         body: JSON.stringify({ amount: 100 + (sequence % 900), currency: 'EUR', description: `load ${sequence}` }),
       };
   }

@@ -80,6 +80,7 @@ async function runPhases(api: LocalApi, agent: Agent, invokes: ReadonlyMap<strin
   const declared = functionSecrets(options.cdkOut, options.stackName);
   const costs = Object.fromEntries(declared.map(({ name, references }) => [name, coldStartCost(Object.values(references))]));
   const secrets = await signingSecrets(connect, declared);
+  const bearerToken = await api.issuer?.issue({ sub: 'load-test' });
   /** Container id -> the phase in which it was born. */
   const births = new Map<string, PhaseName>();
 
@@ -89,7 +90,7 @@ async function runPhases(api: LocalApi, agent: Agent, invokes: ReadonlyMap<strin
     const connectBefore = connect.requests.length;
     const coldBefore = coldStartsByFunction(api);
     const startedAt = performance.now();
-    const exchanges = await runRequests(api.gateway.url, agent, options, secrets, options.requests[name]);
+    const exchanges = await runRequests(api.gateway.url, agent, options, { secrets, bearerToken }, options.requests[name]);
     const wallMs = performance.now() - startedAt;
     const served = exchanges.map((exchange) => ({ exchange, invoke: exchange.requestId ? invokes.get(exchange.requestId) : undefined }));
     for (const { invoke } of served) if (invoke?.coldStart) births.set(invoke.containerId, name);
@@ -120,13 +121,15 @@ async function runPhases(api: LocalApi, agent: Agent, invokes: ReadonlyMap<strin
 }
 
 /** `clients` workers share `count` requests, round-robin over every kind. */
-async function runRequests(baseUrl: string, agent: Agent, options: LoadScenarioOptions, secrets: SigningSecrets, count: number): Promise<Exchange[]> {
+async function runRequests(
+  baseUrl: string, agent: Agent, options: LoadScenarioOptions, credentials: { secrets: SigningSecrets; bearerToken: string | undefined }, count: number,
+): Promise<Exchange[]> {
   const exchanges: Exchange[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
       const sequence = next++;
-      const request = buildRequest(REQUEST_KINDS[sequence % REQUEST_KINDS.length]!, sequence, secrets);
+      const request = buildRequest(REQUEST_KINDS[sequence % REQUEST_KINDS.length]!, sequence, credentials.secrets, credentials.bearerToken);
       const exchange = await send(baseUrl, request, { agent, timeoutMs: options.requestTimeoutMs ?? 15_000 });
       options.onExchange?.(exchange);
       exchanges.push(exchange);

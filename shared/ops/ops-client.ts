@@ -61,6 +61,11 @@ export class OpsConnectClient implements ActivitySource {
     this.connect = new ConnectRestClient(options);
   }
 
+  /** Every vault this client's token can see (what its scope in 1Password grants). */
+  vaults(deadline: number): Promise<{ id: string; name: string }[]> {
+    return this.connect.vaults(deadline);
+  }
+
   /** The vault's id: given as an id, or looked up by exact (case-insensitive) name. */
   vaultId(vault: string, deadline: number): Promise<string> {
     return this.connect.vaultId(vault, deadline);

@@ -114,7 +114,7 @@ describe('the packed package', () => {
     const output = await node(['entry-points.cjs']);
     expect(lastJson(output)).toEqual({
       runtime: ['function', 'function', 'function'],
-      cdk: ['function', 'function'],
+      cdk: ['function', 'function', 'function'],
       testing: ['function'],
       powertools: ['function'],
     });
@@ -124,7 +124,7 @@ describe('the packed package', () => {
     const output = await node(['entry-points.mjs']);
     expect(lastJson(output)).toEqual({
       runtime: ['function', 'function', 'function'],
-      cdk: ['function', 'function'],
+      cdk: ['function', 'function', 'function'],
       testing: ['function'],
       powertools: ['function'],
     });

@@ -44,8 +44,8 @@ describe('npm run connect:local, as docs/local-development.md gives it', () => {
 
     const curl = blocks[1]!.code.replace('<the dev-read token>', token!).split('http://127.0.0.1:8080').join(url!);
     const run = await runBash(curl);
-    const names = (JSON.parse(run.stdout) as { name: string }[]).map((vault) => vault.name).sort();
-    expect(names).toEqual(['op-lambda-prod', 'op-lambda-staging']);
+    const names = (JSON.parse(run.stdout) as { name: string }[]).map((vault) => vault.name);
+    expect(names).toEqual(expect.arrayContaining(['op-lambda-staging-payments', 'op-lambda-prod-payments']));
   });
 });
 

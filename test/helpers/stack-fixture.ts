@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectSeed, LocalConnect } from '../../local/connect/server';
+import type { TokenRequest } from '../../local/issuer/server';
 import { LogPrinter } from '../../local/dev/log-printer';
 import { startLocalApi, type LocalApi } from '../../local/dev/local-api';
 import { synthesizeStage } from '../../local/dev/synth';
@@ -62,6 +63,8 @@ export interface StackFixture {
   request(method: string, path: string, options?: RequestOptions): Promise<FixtureResponse>;
   /** Changes a field in the local vault (a rotation); the new value joins the secrets scanned for. */
   rotate(vault: string, item: string, field: string, value: string): void;
+  /** An access token from the local issuer the gateway trusts (remembered as a secret to scan for). */
+  accessToken(request?: TokenRequest): Promise<string>;
   /** Adds a value (a bearer token, a generated key) to the secrets scanned for. */
   rememberSecret(value: string): void;
   /** The seed's values and tokens, and every value given to rotate() or rememberSecret(). */
@@ -129,6 +132,12 @@ async function startFixture(stage: string, stackName: string, cdkOut: string, op
       connect.setField(vault, item, field, value);
     },
     rememberSecret: (value) => void extraSecrets.add(value),
+    accessToken: async (request) => {
+      if (!api.issuer) throw new Error('no route of the stack has a JWT authorizer: there is no local issuer');
+      const token = await api.issuer.issue(request);
+      extraSecrets.add(token);
+      return token;
+    },
     secretValues: () => [...new Set([...seedSecrets, ...extraSecrets])],
     captured: () => ({
       'function logs': api.gateway.logs.map((line) => line.text),

@@ -37,11 +37,15 @@ const OPS_ALARMS = [
 
 type Policies = ReturnType<typeof resourcesOfType>;
 
-/** The statements of the one policy attached to this role. */
+/** The policies attached to this role, by logical id: its default policy, its X-Ray policy and, in a VPC, its network-interface policy. */
+function policiesOfRole(policies: Policies, roleId: string): Record<string, Statement[]> {
+  const attached = Object.entries(policies).filter(([, policy]) => JSON.stringify(policy.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]));
+  return Object.fromEntries(attached.map(([id, policy]) => [id, (policy.Properties!.PolicyDocument as { Statement: Statement[] }).Statement]));
+}
+
+/** The statements of every policy attached to this role. */
 function statementsOfRole(policies: Policies, roleId: string): Statement[] {
-  const attached = Object.values(policies).filter((policy) => JSON.stringify(policy.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]));
-  expect(attached).toHaveLength(1);
-  return (attached[0]!.Properties!.PolicyDocument as { Statement: Statement[] }).Statement;
+  return Object.values(policiesOfRole(policies, roleId)).flat();
 }
 
 describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
@@ -93,7 +97,7 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       LoggingConfig: { LogFormat: 'JSON' },
       Timeout: 10,
       MemorySize: 512,
-      Handler: 'index.handler',
+      Handler: 'start.handler',
     });
   });
 
@@ -101,7 +105,7 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
     const variables = (functionProps(name).Environment as { Variables: Record<string, unknown> }).Variables;
     for (const [variable, reference] of Object.entries(fn.secrets)) {
       expect(variable in variables && variables[variable]).toBe(reference);
-      expect(reference.startsWith(`op://${config.vault}/`)).toBe(true);
+      expect(Object.values(config.vaults).some((vault) => reference.startsWith(`op://${vault}/`))).toBe(true);
     }
     expect(variables).toMatchObject({
       ...fn.environment,
@@ -110,21 +114,23 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       POWERTOOLS_METRICS_NAMESPACE: 'OpLambda',
     });
     expect(variables).not.toHaveProperty('NODE_OPTIONS');
-    expect(JSON.stringify(variables.OP_CONNECT_TOKEN_SECRET_ARN)).toContain(`:secret:${config.connect.tokenSecretName}`);
+    expect(JSON.stringify(variables.OP_CONNECT_TOKEN_SECRET_ARN)).toContain(`:secret:${fn.connectToken.secretName}`);
     expect(variables).not.toHaveProperty('OP_CONNECT_TOKEN');
   });
 
   it('gives the functions the declared secrets of the design', () => {
     const secretsOf = (name: string): Record<string, string> => config.functions.find((fn) => fn.name === name)!.secrets;
-    const vault = config.vault;
-    expect(secretsOf('health')).toEqual({ DATABASE_URL: `op://${vault}/database/connection/url` });
+    const { database, webhooks, payments } = config.vaults;
+    expect(secretsOf('health')).toEqual({ DATABASE_URL: `op://${database}/database/connection/url` });
     expect(secretsOf('webhooks')).toEqual({
-      WEBHOOK_STRIPE_CURRENT: `op://${vault}/webhook-stripe/current`,
-      WEBHOOK_STRIPE_PREVIOUS: `op://${vault}/webhook-stripe/previous`,
-      WEBHOOK_GITHUB_CURRENT: `op://${vault}/webhook-github/current`,
-      WEBHOOK_GITHUB_PREVIOUS: `op://${vault}/webhook-github/previous`,
+      WEBHOOK_STRIPE_CURRENT: `op://${webhooks}/webhook-stripe/current`,
+      WEBHOOK_STRIPE_PREVIOUS: `op://${webhooks}/webhook-stripe/previous`,
+      WEBHOOK_GITHUB_CURRENT: `op://${webhooks}/webhook-github/current`,
+      WEBHOOK_GITHUB_PREVIOUS: `op://${webhooks}/webhook-github/previous`,
     });
-    expect(secretsOf('payments')).toEqual({ PAYMENTS_API_KEY: `op://${vault}/payments-api/credential` });
+    expect(secretsOf('payments')).toEqual({ PAYMENTS_API_KEY: `op://${payments}/payments-api/credential` });
+    // One vault per purpose: no two functions of the table read the same vault.
+    expect(new Set(Object.values(config.vaults)).size).toBe(3);
     expect(config.functions.find((fn) => fn.name === 'payments')!.environment).toHaveProperty('PAYMENTS_API_URL');
   });
 
@@ -136,23 +142,36 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
     }
   });
 
-  it('lets each function read its one Connect token secret and nothing else: only rotate reads the write token', () => {
-    const readToken = `:secret:${config.connect.tokenSecretName}-??????`;
+  it('lets each function read its own Connect token secret and nothing else: only rotate reads the write token', () => {
     const writeToken = `:secret:${config.rotation.writeTokenSecretName}-??????`;
     const expected: [name: string, token: string][] = [
-      ...config.functions.map((fn) => [fn.name, readToken] as [string, string]),
-      ['canary', readToken],
-      ['activity', readToken],
+      ...config.functions.map((fn) => [fn.name, `:secret:${fn.connectToken.secretName}-??????`] as [string, string]),
+      ['canary', `:secret:${config.operationsTokens.canary.secretName}-??????`],
+      ['activity', `:secret:${config.operationsTokens.activity.secretName}-??????`],
       ['rotate', writeToken],
     ];
+    expect(new Set(expected.map(([, token]) => token)).size).toBe(expected.length);
     const allPolicies = resourcesOfType(template, 'AWS::IAM::Policy');
     const functionRoles = new Set(expected.map(([name]) => roleLogicalId(name)));
     const policies = Object.fromEntries(
       Object.entries(allPolicies).filter(([, policy]) => (policy.Properties!.Roles as { Ref: string }[]).some((role) => functionRoles.has(role.Ref))),
     );
-    expect(Object.keys(policies)).toHaveLength(expected.length);
+    const inVpc = config.connect.server !== undefined;
+    // Per role: its default policy, X-Ray's and, in a VPC, the network interfaces'.
+    expect(Object.keys(policies)).toHaveLength(expected.length * (inVpc ? 3 : 2));
     for (const [name, token] of expected) {
       const statements = statementsOfRole(policies, roleLogicalId(name));
+      // X-Ray's "*" and the network interfaces' each live in a policy of their own, so no
+      // acknowledgement covers the rest of the role.
+      const starPolicies = Object.values(policiesOfRole(policies, roleLogicalId(name))).filter((policy) => policy.some((s) => s.Resource === '*'));
+      const sortedActions = (policy: Statement[]): Statement[] => policy.map((s) => ({ ...s, Action: [s.Action].flat().sort() }));
+      expect(starPolicies.map(sortedActions)).toEqual(
+        expect.arrayContaining([
+          [{ Action: XRAY_ACTIONS, Effect: 'Allow', Resource: '*' }],
+          ...(inVpc ? [[{ Action: NETWORK_INTERFACE_ACTIONS, Effect: 'Allow', Resource: '*' }]] : []),
+        ]),
+      );
+      expect(starPolicies).toHaveLength(inVpc ? 2 : 1);
       const secretStatements = statements.filter((s) => [s.Action].flat().some((action) => action.startsWith('secretsmanager:')));
       expect(secretStatements).toHaveLength(1);
       expect([secretStatements[0]!.Action].flat().sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
@@ -162,7 +181,6 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       for (const statement of statements) expect([statement.Action].flat().every((action) => !action.includes('*'))).toBe(true);
       // X-Ray and Lambda's VPC attachment accept no resource-level permissions: their actions are the only ones allowed on "*".
       const onAnyResource = statements.filter((s) => JSON.stringify(s.Resource).includes('*')).flatMap((s) => [s.Action].flat());
-      const inVpc = config.connect.server !== undefined;
       expect(onAnyResource.sort()).toEqual([...(inVpc ? NETWORK_INTERFACE_ACTIONS : []), ...XRAY_ACTIONS].sort());
       const logStatement = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'))!;
       expect(logStatement.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/LogGroup/), 'Arn'] });
@@ -178,8 +196,8 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       expect(others.map((s) => s.Resource)).toEqual(tableGrants[name] ?? []);
     }
     // No other policy anywhere in the stack names the write token.
-    const rotatePolicies = Object.entries(policies).filter(([, policy]) =>
-      JSON.stringify(policy.Properties!.Roles).includes(`"${roleLogicalId('rotate')}"`),
+    const rotatePolicies = Object.entries(policies).filter(
+      ([, policy]) => JSON.stringify(policy.Properties!.Roles).includes(`"${roleLogicalId('rotate')}"`) && JSON.stringify(policy).includes(writeToken),
     );
     const mentionsWriteToken = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>)
       .filter(([, resource]) => resource.Type.startsWith('AWS::IAM::') && JSON.stringify(resource).includes(writeToken))
@@ -217,6 +235,29 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
           IntegrationUri: { 'Fn::GetAtt': [functionLogicalId(template, functionName(fn.name)), 'Arn'] },
         });
       }
+    }
+  });
+
+  it('puts POST /payments behind the stage\'s JWT authorizer with its scope; health and webhooks stay public', () => {
+    const authorizers = Object.entries(resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizers).toHaveLength(1);
+    const [authorizerId, authorizer] = authorizers[0]!;
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: config.authorizer.issuer, Audience: [...config.authorizer.audience] },
+    });
+    const byKey = Object.fromEntries(
+      Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).map((route) => [route.Properties!.RouteKey as string, route.Properties!]),
+    );
+    expect(byKey['POST /payments']).toMatchObject({
+      AuthorizationType: 'JWT',
+      AuthorizerId: { Ref: authorizerId },
+      AuthorizationScopes: [config.authorizer.paymentsScope],
+    });
+    for (const key of ['GET /health', 'POST /webhooks/{source}']) {
+      expect([key, byKey[key]!.AuthorizationType ?? 'NONE']).toEqual([key, 'NONE']);
+      expect(byKey[key]!.AuthorizerId).toBeUndefined();
     }
   });
 
@@ -347,6 +388,15 @@ describe.each(STAGE_NAMES)('ApiStack for stage %s', (stage: StageName) => {
       expect([name, bundlesSdk]).toEqual([name, sdkUsers.includes(name)]);
       expect(sources.some((source) => source.endsWith('shared/secrets/connect/axios-unused.ts'))).toBe(bundlesSdk);
       expect(readFileSync(join(assetDir, 'index.js'), 'utf8').includes(AXIOS_UNUSED_MESSAGE)).toBe(bundlesSdk);
+    }
+  });
+
+  it('builds start.mjs, the module Lambda loads first, beside each function bundle', () => {
+    for (const fn of config.functions) {
+      const resource = resourcesOfType(template, 'AWS::Lambda::Function')[functionLogicalId(template, functionName(fn.name))]!;
+      const assetDir = join(testApp.app.outdir, resource.Metadata!['aws:asset:path'] as string);
+      const start = readFileSync(join(assetDir, 'start.mjs'), 'utf8');
+      expect([fn.name, resource.Properties!.Handler, start.includes('"./index.js"')]).toEqual([fn.name, 'start.handler', true]);
     }
   });
 

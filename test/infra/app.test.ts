@@ -55,7 +55,7 @@ describe('defineApp', () => {
   it('builds the prod stack with -c stage=prod', () => {
     const stack = withEnv(noCliEnvironment, () => defineApp(appWith({ stage: 'prod' }).app));
     expect(stack.stackName).toBe('OpLambda-prod');
-    expect(JSON.stringify(Template.fromStack(stack).toJSON())).toContain('op://op-lambda-prod/');
+    expect(JSON.stringify(Template.fromStack(stack).toJSON())).toContain('op://op-lambda-prod-payments/');
   });
 
   it('names the known stages when given an unknown one', () => {
@@ -86,7 +86,7 @@ describe('defineApp', () => {
 
   it('fails synth on a bad reference in the function table, naming the construct, the variable and the reference', () => {
     const base = stageConfig('staging');
-    const badReference = `op://${base.vault}/database//url`;
+    const badReference = `op://${base.vaults.database}/database//url`;
     const config: StageConfig = {
       ...base,
       functions: base.functions.map((fn) => (fn.name === 'health' ? { ...fn, secrets: { DATABASE_URL: badReference } } : fn)),
@@ -109,9 +109,18 @@ describe('defineApp', () => {
     );
   });
 
-  it('grants the exact token secret when the config gives its complete ARN', () => {
+  it('grants each function exactly its own token secret when the config gives complete ARNs', () => {
     const base = stageConfig('staging');
-    const stack = defineApp(appWith().app, { config: { ...base, connect: { ...base.connect, tokenSecretArn: TOKEN_ARN } } });
+    const arnOf = (name: string): string => TOKEN_ARN.replace('connect-token', `${name}/connect-token`);
+    const config: StageConfig = {
+      ...base,
+      functions: base.functions.map((fn) => ({ ...fn, connectToken: { ...fn.connectToken, secretArn: arnOf(fn.name) } })),
+      operationsTokens: {
+        canary: { ...base.operationsTokens.canary, secretArn: arnOf('canary') },
+        activity: { ...base.operationsTokens.activity, secretArn: arnOf('activity') },
+      },
+    };
+    const stack = defineApp(appWith().app, { config });
     const template = Template.fromStack(stack);
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     const policies = resourcesOfType(template, 'AWS::IAM::Policy');
@@ -128,21 +137,39 @@ describe('defineApp', () => {
     };
     const { rotate, canary, activity } = stack.operations;
     expect(stack.functions.size).toBe(base.functions.length);
-    const readers = [...stack.functions.values(), canary, activity];
-    expect(Object.keys(functions)).toHaveLength(readers.length + 1);
-    expect(readers.map(tokenOf)).toEqual(readers.map(() => ({ granted: [TOKEN_ARN], variable: TOKEN_ARN })));
+    const readers = new Map([...stack.functions, ['canary', canary], ['activity', activity]]);
+    expect(Object.keys(functions)).toHaveLength(readers.size + 1);
+    for (const [name, fn] of readers) expect([name, tokenOf(fn)]).toEqual([name, { granted: [arnOf(name)], variable: arnOf(name) }]);
     // The write token has no ARN in the config: rotate names it, by name, and reads nothing else.
     const writeTokenArn = stack.resolve(stack.operations.writeTokenSecret.secretArn) as unknown;
     expect(JSON.stringify(writeTokenArn)).toContain(`:secret:${base.rotation.writeTokenSecretName}`);
     expect(tokenOf(rotate)).toEqual({ granted: [expect.anything()], variable: writeTokenArn });
     expect(JSON.stringify(tokenOf(rotate).granted)).toContain(`:secret:${base.rotation.writeTokenSecretName}-??????`);
-    expect(JSON.stringify(tokenOf(rotate).granted)).not.toContain(TOKEN_ARN);
+    expect(JSON.stringify(tokenOf(rotate).granted)).not.toContain(':secret:op-lambda/staging/connect-token');
   });
 
   it('refuses a token secret name that looks like it carries a Secrets Manager suffix', () => {
     const base = stageConfig('staging');
-    const config: StageConfig = { ...base, connect: { ...base.connect, tokenSecretName: 'op-lambda/connect-token-AbCdEf' } };
-    expect(() => defineApp(appWith().app, { config })).toThrow(/set connect\.tokenSecretArn to the complete ARN/);
+    const config: StageConfig = {
+      ...base,
+      functions: base.functions.map((fn) => (fn.name === 'health' ? { ...fn, connectToken: { secretName: 'op-lambda/connect-token-AbCdEf' } } : fn)),
+    };
+    expect(() => defineApp(appWith().app, { config })).toThrow(/OpLambda-staging\/Health: Connect token secret name .* use ConnectToken\.fromSecretCompleteArn/);
+  });
+
+  it('refuses a route that has neither an authorizer nor a reason to be public', () => {
+    const base = stageConfig('staging');
+    const config: StageConfig = {
+      ...base,
+      functions: base.functions.map((fn) => (fn.name === 'payments' ? { ...fn, routes: [{ method: fn.routes[0]!.method, path: '/payments' }] } : fn)),
+    };
+    expect(() => defineApp(appWith().app, { config })).toThrow('function payments: route POST /payments has neither authorizationScopes nor publicBecause');
+  });
+
+  it('refuses an authorizer issuer that is not https', () => {
+    const base = stageConfig('staging');
+    const config: StageConfig = { ...base, authorizer: { ...base.authorizer, issuer: 'http://auth.example.com' } };
+    expect(() => defineApp(appWith().app, { config })).toThrow('authorizer.issuer "http://auth.example.com" must be an https:// URL');
   });
 
   describe('with an alarm email', () => {

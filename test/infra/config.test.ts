@@ -8,22 +8,23 @@ function vaultsOf(config: ReturnType<typeof stageConfig>): Set<string> {
 }
 
 describe('stage configuration', () => {
-  it.each(STAGE_NAMES)('points every reference and rotation item of %s into its one vault', (stage) => {
+  it.each(STAGE_NAMES)('points every reference and rotation item of %s into its own vaults', (stage) => {
     const config = stageConfig(stage);
-    expect(vaultsOf(config)).toEqual(new Set([config.vault]));
+    expect(vaultsOf(config)).toEqual(new Set(Object.values(config.vaults)));
   });
 
-  it('moves a whole stage to another vault by changing `vault` alone', () => {
+  it('moves a whole stage to other vaults by changing `vaults` alone', () => {
     const { functions: _functions, rotation, ...base } = stageConfig('staging');
+    const vaults = { payments: 'team-payments', webhooks: 'team-webhooks', database: 'team-database' };
     const settings: StageSettings = {
       ...base,
-      vault: 'team-payments',
+      vaults,
       paymentsApiUrl: 'https://payments.example.org',
       rotation: { schedule: rotation.schedule, writeTokenSecretName: rotation.writeTokenSecretName },
     };
     const config = defineStage(settings);
-    expect(vaultsOf(config)).toEqual(new Set(['team-payments']));
-    expect(config.rotation.items.length).toBeGreaterThan(0);
+    expect(vaultsOf(config)).toEqual(new Set(Object.values(vaults)));
+    expect(config.rotation.items.map((item) => item.vault)).toEqual(config.rotation.items.map(() => 'team-webhooks'));
     expect(config.functions.find((fn) => fn.name === 'payments')?.environment).toEqual({ PAYMENTS_API_URL: 'https://payments.example.org' });
   });
 });

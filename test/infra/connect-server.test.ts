@@ -331,7 +331,7 @@ describe('stage variants', () => {
 
   it('names an existing server by host: no VPC, no ECS, functions outside any VPC', () => {
     const testApp = newTestApp();
-    const stack = defineApp(testApp.app, { config: withConnect({ host: 'https://connect.example.net', tokenSecretName: base.connect.tokenSecretName }) });
+    const stack = defineApp(testApp.app, { config: withConnect({ host: 'https://connect.example.net' }) });
     const template = Template.fromStack(stack);
     for (const type of ['AWS::EC2::VPC', 'AWS::ECS::Service', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::EC2::SecurityGroup']) {
       template.resourceCountIs(type, 0);
@@ -354,7 +354,7 @@ describe('stage variants', () => {
       },
     };
     const testApp = newTestApp();
-    const template = Template.fromStack(defineApp(testApp.app, { config: withConnect({ server, tokenSecretName: base.connect.tokenSecretName }) }));
+    const template = Template.fromStack(defineApp(testApp.app, { config: withConnect({ server }) }));
     template.resourceCountIs('AWS::EC2::VPC', 0);
     template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
     template.hasResourceProperties('AWS::ECS::Service', {
@@ -370,7 +370,7 @@ describe('stage variants', () => {
       ...base.connect.server!,
       vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a'], privateSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'], privateSubnetRouteTableIds: [] },
     };
-    expect(() => defineApp(newTestApp().app, { config: withConnect({ server, tokenSecretName: base.connect.tokenSecretName }) })).toThrow(
+    expect(() => defineApp(newTestApp().app, { config: withConnect({ server }) })).toThrow(
       'connect.server.vpc: give one availability zone and one route table per private subnet (2 subnets, 1 zones, 0 route tables)',
     );
   });
@@ -379,7 +379,7 @@ describe('stage variants', () => {
     ['both a host and a server', { host: 'https://connect.example.net', server: base.connect.server }],
     ['neither a host nor a server', {}],
   ])('refuses %s', (_, connect) => {
-    expect(() => defineApp(newTestApp().app, { config: withConnect({ ...connect, tokenSecretName: base.connect.tokenSecretName }) })).toThrow(
+    expect(() => defineApp(newTestApp().app, { config: withConnect({ ...connect }) })).toThrow(
       'connect: set exactly one of host (an existing Connect server) and server (one this stage deploys)',
     );
   });

@@ -1,13 +1,15 @@
 import { join } from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConnectToken } from '../../infra/constructs/connect-token';
 import { SecretsFunction, type SecretsFunctionProps } from '../../infra/constructs/secrets-function';
 import { tryParseReference } from '../../shared/secrets/reference';
-import { createTestApp, PROJECT_ROOT, resourcesOfType, type TestApp } from './synth';
+import { createTestApp, PROJECT_ROOT, resourcesOfType, type TestApp, validationViolations } from './synth';
 
 const ENTRY = join(PROJECT_ROOT, 'functions', 'health', 'handler.ts');
 const TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:op-lambda/test/connect-token-AbCdEf';
@@ -28,12 +30,12 @@ describe('SecretsFunction', () => {
   afterAll(() => apps.forEach((testApp) => testApp.cleanup()));
 
   /** A stack with the Connect token secret imported by complete ARN; bundling skipped (code is not under test). */
-  function newStack(): { stack: Stack; tokenSecret: secretsmanager.ISecret } {
+  function newStack(): { stack: Stack; tokenSecret: secretsmanager.ISecret; testApp: TestApp } {
     const testApp = createTestApp({ skipBundling: true });
     apps.push(testApp);
     const stack = new Stack(testApp.app, 'Test');
     const tokenSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Token', TOKEN_ARN);
-    return { stack, tokenSecret };
+    return { stack, tokenSecret, testApp };
   }
 
   function create(overrides: Partial<SecretsFunctionProps> = {}, id = 'Fn'): { stack: Stack; fn: SecretsFunction } {
@@ -41,7 +43,7 @@ describe('SecretsFunction', () => {
     const fn = new SecretsFunction(stack, id, {
       entry: ENTRY,
       secrets: { DATABASE_URL: 'op://vault/database/connection/url' },
-      connect: { host: 'https://connect.example.com', tokenSecret },
+      connect: { host: 'https://connect.example.com', token: ConnectToken.fromSecret(tokenSecret) },
       ...overrides,
     });
     return { stack, fn };
@@ -82,7 +84,7 @@ describe('SecretsFunction', () => {
         Architectures: ['arm64'],
         Timeout: 10,
         MemorySize: 512,
-        Handler: 'index.handler',
+        Handler: 'start.handler',
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogFormat: 'JSON' },
       });
@@ -138,8 +140,13 @@ describe('SecretsFunction', () => {
       handler: 'main',
     });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 20, MemorySize: 1024, Handler: 'index.main' });
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 20, MemorySize: 1024, Handler: 'start.main' });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: RetentionDays.TWO_YEARS });
+  });
+
+  it('loads the bundle directly when the early start is turned off', () => {
+    const { stack } = create({ earlyStart: false, handler: 'main' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.main' });
   });
 
   it('sets the revalidation interval the runtime reads: a minute unless told otherwise', () => {
@@ -188,6 +195,75 @@ describe('SecretsFunction', () => {
     });
   });
 
+  describe('its own Connect token', () => {
+    const withToken = (stack: Stack, id: string, token: ConnectToken): SecretsFunction =>
+      new SecretsFunction(stack, id, { entry: ENTRY, secrets: {}, connect: { host: 'https://connect.example.com', token } });
+
+    it('imports a token known by name in its own scope and grants it as `<name>-??????`', () => {
+      const { stack } = newStack();
+      withToken(stack, 'Health', ConnectToken.fromSecretName('op-lambda/test/health/connect-token'));
+      withToken(stack, 'Payments', ConnectToken.fromSecretName('op-lambda/test/payments/connect-token'));
+      const granted = statementsOf(stack)
+        .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .map((s) => JSON.stringify(s.Resource));
+      expect(granted).toHaveLength(2);
+      expect(granted.filter((resource) => resource.includes(':secret:op-lambda/test/health/connect-token-??????'))).toHaveLength(1);
+      expect(granted.filter((resource) => resource.includes(':secret:op-lambda/test/payments/connect-token-??????'))).toHaveLength(1);
+    });
+
+    it('refuses a name that ends like a Secrets Manager suffix, pointing at the complete ARN', () => {
+      const { stack } = newStack();
+      expect(() => withToken(stack, 'Fn', ConnectToken.fromSecretName('op-lambda/connect-token-AbCdEf'))).toThrow(
+        /Test\/Fn: Connect token secret name "op-lambda\/connect-token-AbCdEf" ends like a Secrets Manager suffix.*fromSecretCompleteArn/,
+      );
+    });
+
+    it('fails synth when two functions share one token secret, naming both', () => {
+      const { stack, testApp } = newStack();
+      withToken(stack, 'Health', ConnectToken.fromSecretCompleteArn(TOKEN_ARN));
+      withToken(stack, 'Payments', ConnectToken.fromSecretCompleteArn(TOKEN_ARN));
+      expect(() => testApp.app.synth()).toThrow(/Test\/Health\] shares its Connect token secret with Test\/Payments|Test\/Health.*shares its Connect token secret with Test\/Payments/s);
+    });
+  });
+
+  describe('template hygiene', () => {
+    it('keeps X-Ray\'s "*" in a policy of its own: a "*" granted on the role later is a cdk-nag finding', () => {
+      const { stack, testApp, tokenSecret } = newStack();
+      Validations.of(testApp.app).addPlugins(new AwsSolutionsChecks(testApp.app));
+      const fn = new SecretsFunction(stack, 'Fn', {
+        entry: ENTRY,
+        secrets: {},
+        connect: { host: 'https://connect.example.com', token: ConnectToken.fromSecret(tokenSecret) },
+      });
+      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+      expect(() => testApp.app.synth()).toThrow(/AwsSolutions-IAM5\[Resource::\*\]/);
+      let report = '';
+      try {
+        testApp.app.synth();
+      } catch (error) {
+        report = (error as Error).message;
+      }
+      expect(report).toContain('Test/Fn/Role/DefaultPolicy/Resource');
+      expect(report).not.toContain('Test/Fn/XRayWrite');
+    });
+
+    it('acknowledges IAM5 only for the X-Ray policy, naming the wildcard it covers, and synthesizes clean under cdk-nag', () => {
+      const { stack, testApp, tokenSecret } = newStack();
+      Validations.of(testApp.app).addPlugins(new AwsSolutionsChecks(testApp.app));
+      const fn = new SecretsFunction(stack, 'Fn', {
+        entry: ENTRY,
+        secrets: {},
+        connect: { host: 'https://connect.example.com', token: ConnectToken.fromSecret(tokenSecret) },
+      });
+      const acknowledged = (path: string): unknown[] =>
+        stack.node.findChild('Fn').node.findAll().filter((node) => node.node.path === path).flatMap((node) => node.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data));
+      expect(acknowledged('Test/Fn/XRayWrite')).toEqual([{ 'Annotation::AwsSolutions-IAM5[Resource::*]': expect.stringContaining('X-Ray') }]);
+      expect(acknowledged(fn.role.node.path)).toEqual([]);
+      Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+      expect(validationViolations(testApp.app)).toEqual([]);
+    });
+  });
+
   it('runs in a VPC when given one, with the network-interface permissions Lambda checks its own role for', () => {
     const { stack, tokenSecret } = newStack();
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, restrictDefaultSecurityGroup: false });
@@ -195,7 +271,7 @@ describe('SecretsFunction', () => {
     new SecretsFunction(stack, 'Fn', {
       entry: ENTRY,
       secrets: {},
-      connect: { host: 'https://connect.example.com', tokenSecret },
+      connect: { host: 'https://connect.example.com', token: ConnectToken.fromSecret(tokenSecret) },
       vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [group],
@@ -210,6 +286,28 @@ describe('SecretsFunction', () => {
     const onAnyResource = statementsOf(stack).filter((s) => s.Resource === '*').flatMap((s) => [s.Action].flat());
     expect(onAnyResource).toEqual(expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']));
     for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('keeps the network-interface "*" in a policy of its own, acknowledged for those actions alone, and synthesizes clean under cdk-nag', () => {
+    const { stack, testApp, tokenSecret } = newStack();
+    Validations.of(testApp.app).addPlugins(new AwsSolutionsChecks(testApp.app));
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, restrictDefaultSecurityGroup: false });
+    // The VPC's own findings are not the function's.
+    Validations.of(vpc).acknowledge({ id: 'AwsSolutions-VPC7', reason: 'a throwaway VPC the test places the function in' });
+    const fn = new SecretsFunction(stack, 'Fn', {
+      entry: ENTRY,
+      secrets: {},
+      connect: { host: 'https://connect.example.com', token: ConnectToken.fromSecret(tokenSecret) },
+      vpc,
+    });
+    const acknowledgedAt = (path: string): unknown[] =>
+      fn.node.findAll().filter((node) => node.node.path === path).flatMap((node) => node.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data));
+    expect(acknowledgedAt('Test/Fn/NetworkInterfaces')).toEqual([{ 'Annotation::AwsSolutions-IAM5[Resource::*]': expect.stringContaining('network-interface') }]);
+    expect(acknowledgedAt(fn.role.node.path)).toEqual([]);
+    const policies = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::IAM::Policy'));
+    const defaultPolicy = policies.find((policy) => JSON.stringify(policy).includes('secretsmanager:GetSecretValue'))!;
+    expect(JSON.stringify(defaultPolicy)).not.toContain('ec2:');
+    expect(validationViolations(testApp.app)).toEqual([]);
   });
 
   it('holds no network-interface permission outside a VPC', () => {
@@ -260,7 +358,7 @@ describe('SecretsFunction', () => {
     it.each(['http://connect.example.com', 'connect.example.com', ''])('a Connect host %j that is not https', (host) => {
       const { stack, tokenSecret } = newStack();
       expect(
-        () => new SecretsFunction(stack, 'Fn', { entry: ENTRY, secrets: {}, connect: { host, tokenSecret } }),
+        () => new SecretsFunction(stack, 'Fn', { entry: ENTRY, secrets: {}, connect: { host, token: ConnectToken.fromSecret(tokenSecret) } }),
       ).toThrow(`Test/Fn: connect.host ${JSON.stringify(host)} must be an https:// URL`);
     });
   });

@@ -686,25 +686,31 @@ describe('@1password/connect SDK against the local server', () => {
 });
 
 describe('the demo vault', () => {
-  it('defines the dev tokens and, in both stages, the items the reference functions read', async () => {
+  it('defines the dev tokens, a token per function and, in both stages, the items the reference functions read', async () => {
     const server = await startConnectServer();
     try {
-      expect(Object.keys(server.tokens).sort()).toEqual(['dev-read', 'dev-write', 'staging-only']);
-      const staging = server.getItem('op-lambda-staging', 'webhook-stripe');
-      const prod = server.getItem('op-lambda-prod', 'webhook-stripe');
+      const functionTokens = ['staging', 'prod'].flatMap((stage) => ['health', 'webhooks', 'payments', 'canary', 'rotate', 'activity'].map((fn) => `op-lambda-${stage}-${fn}`));
+      expect(Object.keys(server.tokens).sort()).toEqual(['dev-read', 'dev-write', 'staging-only', ...functionTokens].sort());
+      const staging = server.getItem('op-lambda-staging-webhooks', 'webhook-stripe');
+      const prod = server.getItem('op-lambda-prod-webhooks', 'webhook-stripe');
       expect(staging.fields.map((field) => field.label)).toEqual(['current', 'previous', 'rotatedAt']);
       expect(staging.fields[0]?.value).not.toBe(prod.fields[0]?.value);
       for (const vault of ['op-lambda-staging', 'op-lambda-prod']) {
-        expect(server.getItem(vault, 'webhook-github').fields.map((f) => f.label)).toEqual(['current', 'previous', 'rotatedAt']);
-        expect(server.getItem(vault, 'payments-api').fields.map((f) => [f.label, f.type])).toContainEqual(['credential', 'CONCEALED']);
-        const database = server.getItem(vault, 'database');
+        expect(server.getItem(`${vault}-webhooks`, 'webhook-github').fields.map((f) => f.label)).toEqual(['current', 'previous', 'rotatedAt']);
+        expect(server.getItem(`${vault}-payments`, 'payments-api').fields.map((f) => [f.label, f.type])).toContainEqual(['credential', 'CONCEALED']);
+        const database = server.getItem(`${vault}-database`, 'database');
         const connection = database.sections?.find((section) => section.label === 'connection');
         expect(database.fields.find((f) => f.label === 'url')?.section?.id).toBe(connection?.id);
-        const otp = server.getItem(vault, 'admin-otp').fields.find((f) => f.label === 'one-time password');
+        const otp = server.getItem(`${vault}-admin`, 'admin-otp').fields.find((f) => f.label === 'one-time password');
         expect(otp).toMatchObject({ type: 'OTP', value: expect.stringMatching(/^otpauth:\/\/totp\//), totp: expect.stringMatching(/^\d{6}$/) });
       }
       const scoped = json<ConnectVaultJson[]>(await call(server, '/v1/vaults', { token: server.tokens['staging-only'] }));
-      expect(scoped.map((vault) => vault.name)).toEqual(['op-lambda-staging']);
+      expect(scoped.map((vault) => vault.name).sort()).toEqual(['admin', 'database', 'payments', 'webhooks'].map((purpose) => `op-lambda-staging-${purpose}`));
+      // Each function's token sees the vaults of its own secrets and no other.
+      const visible = async (token: string): Promise<string[]> => json<ConnectVaultJson[]>(await call(server, '/v1/vaults', { token: server.tokens[token] })).map((vault) => vault.name);
+      expect(await visible('op-lambda-staging-payments')).toEqual(['op-lambda-staging-payments']);
+      expect(await visible('op-lambda-prod-health')).toEqual(['op-lambda-prod-database']);
+      expect(await visible('op-lambda-staging-activity')).toEqual([]);
       const seed = JSON.parse(readFileSync(DEMO_SEED_FILE, 'utf8')) as ConnectSeed;
       expect(seed.tokens.find((token) => token.name === 'dev-write')?.write).toBe(true);
     } finally {
@@ -716,8 +722,8 @@ describe('the demo vault', () => {
     const first = await startConnectServer();
     const second = await startConnectServer();
     try {
-      expect(second.getItem('op-lambda-prod', 'database').id).toBe(first.getItem('op-lambda-prod', 'database').id);
-      expect(second.getItem('op-lambda-prod', 'database').fields).toEqual(first.getItem('op-lambda-prod', 'database').fields);
+      expect(second.getItem('op-lambda-prod-database', 'database').id).toBe(first.getItem('op-lambda-prod-database', 'database').id);
+      expect(second.getItem('op-lambda-prod-database', 'database').fields).toEqual(first.getItem('op-lambda-prod-database', 'database').fields);
     } finally {
       await Promise.all([first.close(), second.close()]);
     }

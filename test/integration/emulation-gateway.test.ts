@@ -1,6 +1,6 @@
 /**
- * The gateway's building blocks — route selection, intrinsic resolution, response mapping, JWT
- * claims, template reading — and a gateway over a hand-written cloud assembly (named stage,
+ * The gateway's building blocks — route selection, intrinsic resolution, response mapping,
+ * template reading — and a gateway over a hand-written cloud assembly (named stage,
  * `$default` route, cross-stack function, payload format 1.0, malformed responses).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { readCloudAssembly, type CfnTemplate } from '../../local/gateway/cloud-assembly';
 import { isTextContentType } from '../../local/gateway/event';
 import { resolveString, type IntrinsicContext } from '../../local/gateway/intrinsics';
-import { decodeJwtClaims } from '../../local/gateway/jwt';
 import { mapFunctionResponse } from '../../local/gateway/response';
 import { RouteTable } from '../../local/gateway/routes';
 import { startGateway, type LocalGateway } from '../../local/gateway/server';
@@ -122,12 +121,6 @@ describe('event details', () => {
     ['application/x-www-form-urlencoded', false], ['application/octet-stream', false], ['multipart/form-data; boundary=x', false], [undefined, false],
   ])('content type %s is text: %s', (contentType, text) => {
     expect(isTextContentType(contentType)).toBe(text);
-  });
-
-  test('JWT claims come out as strings, unverified', () => {
-    const token = ['{"alg":"RS256"}', '{"sub":"u1","aud":["a","b"],"iat":1,"nested":{"k":1}}', ''].map((part) => Buffer.from(part).toString('base64url')).join('.');
-    expect(decodeJwtClaims(token)).toEqual({ claims: { sub: 'u1', aud: '[a b]', iat: '1', nested: '{"k":1}' }, scopes: null });
-    expect(decodeJwtClaims('not-a-jwt')).toBeUndefined();
   });
 });
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, type GatewayRequestRecord, type LocalGateway } from '../../local/gateway/server';
+import { LOCAL_CLIENT_ID, startLocalIssuer, type LocalIssuer } from '../../local/issuer/server';
 import { synthesizeEmulationApp } from '../fixtures/emulation-app/app';
 import { BINARY_BYTES } from '../fixtures/emulation-app/handlers/binary';
 
@@ -92,6 +93,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
+let issuer: LocalIssuer;
+
 function fakeJwt(claims: Record<string, unknown>): string {
   const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.c2lnbmF0dXJl`;
@@ -101,16 +104,20 @@ beforeAll(async () => {
   process.env.OPL_PARENT_ONLY = 'x';
   outdir = mkdtempSync(join(tmpdir(), 'op-lambda-emulation-'));
   synthesizeEmulationApp(outdir);
+  issuer = await startLocalIssuer({ audience: 'op-lambda', defaultScope: 'read write' });
   gateway = await startGateway({
     cdkOut: outdir,
     region: 'eu-west-1',
     environment: { OVERRIDDEN: 'from-test', DELETE_ME: undefined },
     maxContainersPerFunction: 4,
+    // The template's authorizer trusts https://issuer.example.com; locally the loopback issuer stands in.
+    issuerOverrides: { 'https://issuer.example.com': issuer.url },
   });
 }, 180_000);
 
 afterAll(async () => {
   await gateway?.close();
+  await issuer?.close();
   delete process.env.OPL_PARENT_ONLY;
   if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
@@ -181,11 +188,23 @@ describe('payload format 2.0 events', () => {
     expect(json.event.body).toBe('{"id":"evt_1"}');
   });
 
-  test('a bearer JWT is decoded (not verified) into requestContext.authorizer.jwt', async () => {
-    const token = fakeJwt({ sub: 'user-123', client_id: 'cli', scope: 'read write', groups: ['admins', 'ops'], exp: 4102444800 });
+  test('a verified bearer JWT reaches the function as requestContext.authorizer.jwt, claims as strings', async () => {
+    const token = await issuer.issue({ sub: 'user-123', scope: 'read write' });
     const { event } = await echo('GET', '/private', { headers: [['Authorization', `Bearer ${token}`]] });
-    expect(event.requestContext.authorizer?.jwt.claims).toMatchObject({ sub: 'user-123', client_id: 'cli', groups: '[admins ops]', exp: '4102444800' });
+    expect(event.requestContext.authorizer?.jwt.claims).toMatchObject({ sub: 'user-123', client_id: LOCAL_CLIENT_ID, aud: 'op-lambda', iss: issuer.url, exp: expect.stringMatching(/^\d+$/) });
     expect(event.requestContext.authorizer?.jwt.scopes).toEqual(['read', 'write']);
+  });
+
+  test('an unsigned JWT (alg none) is rejected with 401, whatever its claims', async () => {
+    const token = fakeJwt({ sub: 'user-123', iss: issuer.url, aud: 'op-lambda', scope: 'read write', exp: 4102444800 });
+    const result = await send('GET', '/private', { headers: [['Authorization', `Bearer ${token}`]] });
+    expect(result.status).toBe(401);
+    expect(JSON.parse(result.body.toString())).toEqual({ message: 'Unauthorized' });
+  });
+
+  test('a route without an authorizer hands over no claims, even with a valid bearer token', async () => {
+    const { event } = await echo('GET', '/echo', { headers: [['Authorization', `Bearer ${await issuer.issue()}`]] });
+    expect(event.requestContext.authorizer).toBeUndefined();
   });
 
   test('a JWT route without a bearer token is rejected with 401', async () => {

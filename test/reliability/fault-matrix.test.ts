@@ -96,13 +96,13 @@ async function coldStart(row: FaultRow): Promise<void> {
 
 async function atRefresh(row: FaultRow): Promise<void> {
   await withApi(row, async ({ api, secretsManager }) => {
-    const warm = await api.send(paymentRequest());
+    const warm = await api.send(paymentRequest(api.accessToken));
     expect(warm.status).toBe(201);
     const tokenReads = secretsManager?.calls;
     api.rotatePaymentsKey(ROTATED_KEY);
     const lift = await row.inject({ api, secretsManager, target: TARGETS.refresh });
     const connectBefore = api.connect().requests.length;
-    const refreshed = await api.send(paymentRequest());
+    const refreshed = await api.send(paymentRequest(api.accessToken));
     const connectRequests = api.connect().requests.length - connectBefore;
     const bodies = [warm.body, refreshed.body];
 
@@ -135,7 +135,7 @@ async function atRefresh(row: FaultRow): Promise<void> {
  */
 async function recoveryAfterRefresh(api: ReliabilityApi, row: FaultRow): Promise<string[]> {
   await sleep(row.retryAfter * 1000);
-  const recovered = await api.send(paymentRequest());
+  const recovered = await api.send(paymentRequest(api.accessToken));
   expect(recovered.status).toBe(201);
   expect(api.gateway.stats()['Payments']).toMatchObject({ coldStarts: 1, errors: 0 });
   return [recovered.body];
@@ -144,16 +144,16 @@ async function recoveryAfterRefresh(api: ReliabilityApi, row: FaultRow): Promise
 test.concurrent('a rotation met by a transient fault: 503 with Retry-After during it, then the same container recovers once Retry-After has passed', async () => {
   const row = FAULT_ROWS.find((candidate) => candidate.code === 'SERVER')!;
   await withApi(row, async ({ api, secretsManager }) => {
-    expect((await api.send(paymentRequest())).status).toBe(201);
+    expect((await api.send(paymentRequest(api.accessToken))).status).toBe(201);
     api.rotatePaymentsKey(ROTATED_KEY);
     const lift = await row.inject({ api, secretsManager, target: TARGETS.refresh });
     const refreshAt = Date.now();
-    const failed = await api.send(paymentRequest());
+    const failed = await api.send(paymentRequest(api.accessToken));
     expectSecretsUnavailable(failed, row.retryAfter);
     await lift();
     // A client that retries when told to: not one refresh-throttle interval (30 s) later.
     await sleep(Number(failed.headers['retry-after']) * 1000);
-    const recovered = await api.send(paymentRequest());
+    const recovered = await api.send(paymentRequest(api.accessToken));
     expect(recovered.status).toBe(201);
     expect(api.gateway.stats()['Payments']).toMatchObject({ coldStarts: 1, errors: 0 });
     reportFigures({ fault: row.fault, phase: 'refresh after rotation', recoveredAfterMs: Date.now() - refreshAt });

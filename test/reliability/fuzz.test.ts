@@ -15,7 +15,7 @@ import { apiGatewayVersion } from '../../shared/http/events';
 import type { InvokeResult } from '../../local/gateway/server';
 import type { RawRequest } from '../../local/load/client';
 import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
-import { startReliabilityApi, VAULT, type ReliabilityApi } from './support/api';
+import { startReliabilityApi, vaultOf, type ReliabilityApi } from './support/api';
 import { anyEvent, httpRequest, illTypedEvent, signedDelivery, wellTypedEvent, type FuzzedFunction } from './support/fuzz-events';
 import { compactReporter, expectNothingInternal, HEALTH, paymentRequest, reportFigures } from './support/observe';
 import { synthesizedStage } from './support/stage';
@@ -57,9 +57,9 @@ function describeResult(result: InvokeResult): string {
 
 beforeAll(async () => {
   api = await startReliabilityApi({ stage: await synthesizedStage('staging') });
-  const warm = await Promise.all([api.send(HEALTH), api.send(paymentRequest())]);
+  const warm = await Promise.all([api.send(HEALTH), api.send(paymentRequest(api.accessToken))]);
   expect(warm.map((exchange) => exchange.status)).toEqual([200, 201]);
-  const delivery = fc.sample(signedDelivery(api.connect().getItem(VAULT, 'webhook-stripe').fields.find((field) => field.label === 'current')!.value!), 1)[0];
+  const delivery = fc.sample(signedDelivery(api.connect().getItem(vaultOf('webhook-stripe'), 'webhook-stripe').fields.find((field) => field.label === 'current')!.value!), 1)[0];
   const accepted = await api.gateway.invoke('Webhooks', delivery);
   expect(accepted.payload).toMatchObject({ statusCode: 202 });
 }, 180_000);

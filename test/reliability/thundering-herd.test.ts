@@ -13,14 +13,14 @@ import { coldStartCost } from '../../local/load/cost-model';
 import type { FaultSpec } from '../../local/connect/server';
 import { CONNECT_MAX_ATTEMPTS } from '../../local/load/invariants';
 import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
-import { startReliabilityApi, VAULT } from './support/api';
+import { startReliabilityApi, vaultOf } from './support/api';
 import { expectSecretsUnavailable, HEALTH, invokeOf, reportFigures } from './support/observe';
 import { synthesizedStage } from './support/stage';
 
 const CONTAINERS = 20;
 /** The middleware's wait (5 s) with a margin, under the 10 s Lambda timeout; measured on each invoke. */
 const ANSWER_BOUND_MS = 8000;
-const HEALTH_COST = coldStartCost([`op://${VAULT}/database/connection/url`]);
+const HEALTH_COST = coldStartCost([`op://${vaultOf('database')}/database/connection/url`]);
 const REQUEST_BOUND = CONTAINERS * (HEALTH_COST.items + HEALTH_COST.indexes) * CONNECT_MAX_ATTEMPTS;
 
 const scenarios: [string, FaultSpec, number][] = [

@@ -78,6 +78,18 @@ describe('SECURITY.md', () => {
     for (const row of rows) expect(row.threat).not.toBe('');
   });
 
+  it('covers every threat the model must answer', () => {
+    const required = [
+      'Anonymous caller on the internet',
+      'Caller with a valid token',
+      'Compromised function',
+      'A compromised or impersonated Connect server',
+      'Leaked Connect token',
+      'A leaked webhook signing secret',
+    ];
+    expect(required.filter((threat) => !rows.some((row) => row.threat === threat))).toEqual([]);
+  });
+
   it.each(rows.map((row) => [row.threat, row] as const))('%s: every test it names exists and runs', (_threat, row) => {
     expect(problems(row)).toEqual([]);
   });

@@ -124,7 +124,8 @@ export class ConnectSource implements SecretSource {
       bounds,
       policy: this.policy,
       gate: createGate(this.concurrency),
-      connect: (signal) => OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock, budget) }),
+      connect: (signal, onEarlyAnswer) =>
+        OnePasswordConnect({ serverURL: this.serverUrl, token, httpClient: new NodeHttpClient(signal, this.pool, this.clock, budget, onEarlyAnswer) }),
       onFetch: options.onFetch,
     });
     await resolution.resolveAll(unique, outcome);

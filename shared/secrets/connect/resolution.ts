@@ -44,7 +44,8 @@ export interface ResolutionContext {
   bounds: DeadlineBounds;
   policy: RetryPolicy;
   gate: Gate;
-  connect: (signal: AbortSignal) => OPConnect;
+  /** A client whose requests `signal` bounds; `onEarlyAnswer` hears when an answer came from the early start, sent at `startedAt`. */
+  connect: (signal: AbortSignal, onEarlyAnswer?: (startedAt: number) => void) => OPConnect;
   onFetch: ((report: FetchReport) => void) | undefined;
 }
 
@@ -202,9 +203,11 @@ export class Resolution {
 
   private async fetchAndReport(vaultId: string, itemId: string, references: readonly string[]): Promise<Attempted<FullItem>> {
     const { policy, bounds, gate, connect, onFetch } = this.context;
-    const started = bounds.clock();
+    // From the early start when the answer came from it: that is when the request left.
+    let started = bounds.clock();
+    const sentEarly = (startedAt: number): void => void (started = Math.min(started, startedAt));
     const attempted = await withRetry(
-      async (signal) => checkedItem(await connect(signal).getItemById(encodeURIComponent(vaultId), encodeURIComponent(itemId)), { vaultId, itemId }),
+      async (signal) => checkedItem(await connect(signal, sentEarly).getItemById(encodeURIComponent(vaultId), encodeURIComponent(itemId)), { vaultId, itemId }),
       policy,
       bounds,
       gate,

@@ -54,8 +54,14 @@ export class ConnectRestClient {
     if (looksLikeId(vault)) return vault;
     // Matched here rather than with a `filter` query, as ConnectSource does: same request count,
     // and no dependence on which filter attribute (name or title) a server version understands.
-    const vaults = await this.get<{ id: string; name: string }[]>('/v1/vaults', deadline);
-    return listedId(onlyMatch(listOf(vaults).filter((candidate) => sameName(candidate.name, vault)), 'vault').id, 'vault list');
+    const vaults = await this.vaults(deadline);
+    return onlyMatch(vaults.filter((candidate) => sameName(candidate.name, vault)), 'vault').id;
+  }
+
+  /** Every vault the token can see (what its scope in 1Password grants), each id checked. */
+  async vaults(deadline: number): Promise<{ id: string; name: string }[]> {
+    const vaults = listOf(await this.get<{ id: string; name: string }[]>('/v1/vaults', deadline));
+    return vaults.map((candidate) => ({ ...candidate, id: listedId(candidate.id, 'vault list') }));
   }
 
   /** The item's id in a vault: given as an id, or looked up by exact (case-insensitive) title. */

@@ -24,6 +24,8 @@ export interface GetSecretValueOptions {
   readonly env?: Environment;
   /** Aborts the request (a timeout, say): the call rejects with an `AbortError`. */
   readonly signal?: AbortSignal;
+  /** Called once the request has been handed to the operating system (the early start waits for it). */
+  readonly onSent?: () => void;
 }
 
 /** What the service answered instead of the secret; `name` is its error type (ResourceNotFoundException…). */
@@ -67,7 +69,7 @@ export async function getSecretValue(secretId: string, options: GetSecretValueOp
     },
     body,
   });
-  const response = await post(endpoint, signed.headers, body, options.signal);
+  const response = await post(endpoint, signed.headers, body, options);
   return secretFrom(response);
 }
 
@@ -100,7 +102,7 @@ interface RawResponse {
   text: string;
 }
 
-function post(endpoint: URL, headers: Record<string, string>, body: string, signal: AbortSignal | undefined): Promise<RawResponse> {
+function post(endpoint: URL, headers: Record<string, string>, body: string, { signal, onSent }: GetSecretValueOptions): Promise<RawResponse> {
   // node:https (and tls under it) loads only for an https endpoint: tens of ms a local one never needs.
   const send = endpoint.protocol === 'http:' ? httpRequest : process.getBuiltinModule('node:https').request;
   return new Promise((resolve, reject) => {
@@ -111,6 +113,7 @@ function post(endpoint: URL, headers: Record<string, string>, body: string, sign
       );
     });
     outgoing.once('error', reject);
+    if (onSent) outgoing.once('finish', onSent);
     outgoing.end(body);
   });
 }

@@ -10,6 +10,7 @@
  */
 import { RUNTIME_ENV, type Environment } from '../environment';
 import { ConnectError } from '../errors';
+import { takeEarlyTokenRead } from './early-responses';
 
 export interface ConnectTokenSource {
   /** The token. Rejects with ConnectError `TOKEN_UNAVAILABLE`, whose message never holds a secret. */
@@ -48,7 +49,9 @@ export function connectTokenSource(options: ConnectTokenOptions = {}): ConnectTo
   if (token) return fixedToken(token);
   const secretId = env[TOKEN_SECRET_ARN_ENV];
   if (secretId) {
-    return new SecretsManagerTokenSource(secretId, options.readSecret ?? readerFor(env), options.timeoutMs ?? 5000);
+    // The early start read the secret with the default reader: a reader of the caller's own reads it again.
+    const earlyRead = options.readSecret ? undefined : takeEarlyTokenRead(secretId);
+    return new SecretsManagerTokenSource(secretId, options.readSecret ?? readerFor(env), options.timeoutMs ?? 5000, earlyRead);
   }
   throw new ConnectError('TOKEN_UNAVAILABLE', `no Connect token configured: set ${TOKEN_ENV} or ${TOKEN_SECRET_ARN_ENV}`);
 }
@@ -66,6 +69,8 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
     private readonly secretId: string,
     private readonly readSecret: SecretReader,
     private readonly timeoutMs: number,
+    /** The read the early start sent during INIT (./early-start.ts), used once. */
+    private earlyRead: Promise<string> | undefined,
   ) {}
 
   get(): Promise<string> {
@@ -91,7 +96,7 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
   private async read(): Promise<string> {
     let secret: string;
     try {
-      secret = await this.readSecret(this.secretId, AbortSignal.timeout(this.timeoutMs));
+      secret = await this.readEarlyOr(() => this.readSecret(this.secretId, AbortSignal.timeout(this.timeoutMs)));
     } catch (error) {
       throw new ConnectError('TOKEN_UNAVAILABLE', `reading the Connect token from Secrets Manager failed (${errorName(error)})`, {
         retryable: isSecretsManagerOutage(error),
@@ -99,6 +104,20 @@ class SecretsManagerTokenSource implements ConnectTokenSource {
       });
     }
     return tokenFrom(secret);
+  }
+
+  /** The early start's read, once; if it failed, a read of our own. */
+  private async readEarlyOr(read: () => Promise<string>): Promise<string> {
+    const early = this.earlyRead;
+    this.earlyRead = undefined;
+    if (early) {
+      try {
+        return await early;
+      } catch {
+        // Failed before this code was loaded: ask again, and report this read's failure if any.
+      }
+    }
+    return read();
   }
 }
 
@@ -115,7 +134,7 @@ function readerFor(env: Environment): SecretReader {
  * The token inside a secret string. Parse failures carry no cause: JSON.parse quotes its input
  * in its message, and the input is the secret.
  */
-function tokenFrom(secret: string): string {
+export function tokenFrom(secret: string): string {
   const text = secret.trim();
   if (!text.startsWith('{')) {
     if (text) return text;

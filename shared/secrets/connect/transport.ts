@@ -16,6 +16,7 @@ import { ConnectError } from '../errors';
 import { systemClock, type Clock } from '../deadline';
 import type { ByteBudget } from './byte-budget';
 import { clip, codeForStatus, describeStatus, parseRetryAfter } from './connect-errors';
+import { takeEarlyResponse, type RawResponse } from './early-responses';
 
 type HttpMethod = Parameters<IRequestClient['request']>[0];
 type SdkResponse = Awaited<ReturnType<IRequestClient['request']>>;
@@ -70,12 +71,27 @@ export class NodeHttpClient implements IRequestClient {
     private readonly clock: Clock = systemClock,
     /** Bytes this client may read, shared with the other clients of the same resolve. */
     private readonly budget?: ByteBudget,
+    /** Told when an answer came from the early start (./early-start.ts), with the time its request left. */
+    private readonly onEarlyAnswer?: (startedAt: number) => void,
   ) {}
 
   async request(method: HttpMethod, url: string, options: ClientRequestOptions): Promise<SdkResponse> {
     // Nothing more can be read: asking would only make the server send it.
     if (this.budget?.exhausted) throw this.budget.exceeded();
     const target = withParams(url, options.params);
+    // A cold start's first requests may have left before this code was loaded: their answers go
+    // through the same checks as any other.
+    const early = await takeEarlyResponse(method, target.href, options.authToken);
+    if (early) {
+      this.onEarlyAnswer?.(early.startedAt);
+      if (this.budget && !this.budget.spend(Buffer.byteLength(early.text))) throw this.budget.exceeded(early.status);
+    }
+    const { status, text, retryAfter } = early ?? (await this.exchange(method, target, options));
+    if (status < 200 || status > 299) throw errorFromResponse(status, text, retryAfter, this.clock());
+    return { status, data: parseJsonBody(text, status) };
+  }
+
+  private async exchange(method: HttpMethod, target: URL, options: ClientRequestOptions): Promise<RawResponse> {
     const body = requestBody(options.data);
     const response = await send(target, {
       method: method.toUpperCase(),
@@ -87,8 +103,7 @@ export class NodeHttpClient implements IRequestClient {
     // another origin. It is an unexpected status like any other.
     const status = response.statusCode ?? 0;
     const text = await readBody(response, status, this.signal, this.budget);
-    if (status < 200 || status > 299) throw errorFromResponse(status, text, headerValue(response.headers['retry-after']), this.clock());
-    return { status, data: parseJsonBody(text, status) };
+    return { status, text, retryAfter: headerValue(response.headers['retry-after']) };
   }
 }
 

@@ -6,7 +6,7 @@ import * as powertools from 'op-lambda/powertools';
 
 console.log(JSON.stringify({
   runtime: [typeof runtime.opSecrets, typeof runtime.parseReference, typeof runtime.SecretsUnavailableError],
-  cdk: [typeof cdk.SecretsFunction, typeof cdk.Operations],
+  cdk: [typeof cdk.SecretsFunction, typeof cdk.ConnectToken, typeof cdk.Operations],
   testing: [typeof testing.startConnectServer],
   powertools: [typeof powertools.OnePasswordProvider],
 }));

@@ -1,14 +1,15 @@
 /**
  * The staging API end to end, over real HTTP through the local gateway, as `npm start` runs it:
- * health, request economy of cold and warm invokes, the audit trail, webhook signatures, secret
- * rotation in 1Password while the API runs, and a leak scan of everything the run produced.
+ * health, the JWT authorizer on payments, request economy of cold and warm invokes, the audit
+ * trail, webhook signatures, secret rotation in 1Password while the API runs, and a leak scan of
+ * everything the run produced.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LOCAL_CLIENT_ID } from '../../../local/issuer/server';
 import { expectNoLeaks } from '../../helpers/leak-scan';
 import { STACK_STARTUP_TIMEOUT_MS, startStackFixture, type FixtureResponse, type StackFixture } from '../../helpers/stack-fixture';
 import {
-  bearerJwt,
   fieldValue,
   ITEM_GET,
   itemPath,
@@ -16,13 +17,15 @@ import {
   nowSeconds,
   paymentBody,
   signedDelivery,
-  VAULT,
+  vaultOf,
   waitForAuditLines,
 } from './support';
 
 jest.setTimeout(60_000);
 
 let stack: StackFixture;
+/** A token of the local issuer with the payments scope, as `npm run token` prints. */
+let accessToken: string;
 
 /**
  * Request counts here are about cold starts and misses: interval checks (revalidation.test.ts)
@@ -34,6 +37,7 @@ const WEBHOOK_REFRESH_INTERVAL_MS = 5000;
 
 beforeAll(async () => {
   stack = await startStackFixture({ stage: 'staging', environment: NO_INTERVAL_CHECK });
+  accessToken = await stack.accessToken();
 }, STACK_STARTUP_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -58,12 +62,12 @@ function postWebhook(source: string, secrets: readonly string[], body = JSON.str
   return stack.request('POST', `/webhooks/${source}`, signedDelivery(secrets, body, timestamp));
 }
 
-function postPayment(headers: Record<string, string> = {}): Promise<FixtureResponse> {
+function postPayment(headers: Record<string, string> = { authorization: `Bearer ${accessToken}` }): Promise<FixtureResponse> {
   return stack.request('POST', '/payments', { headers: { 'content-type': 'application/json', ...headers }, body: paymentBody() });
 }
 
 function stripeSecret(field: 'current' | 'previous'): string {
-  return fieldValue(stack.connect, VAULT, 'webhook-stripe', field);
+  return fieldValue(stack.connect, vaultOf('webhook-stripe'), 'webhook-stripe', field);
 }
 
 test('serves the routes of the synthesized stage', () => {
@@ -74,16 +78,46 @@ test('serves the routes of the synthesized stage', () => {
   ]);
 });
 
-test('GET /health answers 200 with the item version of its secret, never the value', async () => {
+test('GET /health answers readiness only: no secret name, item version or cache age', async () => {
   const response = await getHealth();
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  const database = stack.connect.getItem(VAULT, 'database');
-  expect(response.json()).toEqual({
-    status: 'ok',
-    secrets: { DATABASE_URL: { ready: true, itemVersion: database.version, ageMs: expect.any(Number) } },
+  expect(response.json()).toEqual({ status: 'ok' });
+  expect(response.text).not.toContain(fieldValue(stack.connect, vaultOf('database'), 'database', 'url'));
+});
+
+describe('POST /payments behind the JWT authorizer', () => {
+  const invokes = (): number => stack.gateway.stats()[fn.payments()]?.invocations ?? 0;
+
+  test('without a token: 401 {"message":"Unauthorized"}, and the function never runs', async () => {
+    const before = invokes();
+    const response = await postPayment({});
+    expect(response.status).toBe(401);
+    expect(response.json()).toEqual({ message: 'Unauthorized' });
+    expect(invokes()).toBe(before);
   });
-  expect(response.text).not.toContain(fieldValue(stack.connect, VAULT, 'database', 'url'));
+
+  test('with a forged token (claims changed after signing): 401, and the function never runs', async () => {
+    const [header, payload, signature] = accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url')}.${signature}`;
+    stack.rememberSecret(forged);
+    const before = invokes();
+    expect((await postPayment({ authorization: `Bearer ${forged}` })).status).toBe(401);
+    expect(invokes()).toBe(before);
+  });
+
+  test('with a valid token that lacks the payments scope: 403 {"message":"Forbidden"}', async () => {
+    const response = await postPayment({ authorization: `Bearer ${await stack.accessToken({ scope: 'orders:read' })}` });
+    expect(response.status).toBe(403);
+    expect(response.json()).toEqual({ message: 'Forbidden' });
+  });
+
+  test('with the local issuer\'s token: 201', async () => {
+    const response = await postPayment();
+    expect(response.status).toBe(201);
+    expect(response.json()).toMatchObject({ object: 'payment', status: 'succeeded' });
+  });
 });
 
 describe('request economy', () => {
@@ -103,7 +137,7 @@ describe('request economy', () => {
 
     expect(response.status).toBeLessThan(300);
     expect(coldStarts(functionName)).toBe(before + 1);
-    for (const item of items) expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, VAULT, item) })).toBe(1);
+    for (const item of items) expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, vaultOf(item), item) })).toBe(1);
     expect(stack.connect.countRequests({ path: ITEM_GET })).toBe(items.length);
     expect(stack.connect.countRequests({ method: 'GET', path: '/v1/vaults' })).toBe(1);
     expect(stack.connect.countRequests()).toBe(items.length + 2);
@@ -123,6 +157,26 @@ describe('request economy', () => {
   });
 });
 
+describe('a Connect token per function', () => {
+  test('each function presents the token named after it, and that token sees only its own vaults', async () => {
+    stack.connect.resetRequests();
+    await Promise.all([fn.health(), fn.webhooks(), fn.payments()].map((name) => stack.gateway.killContainers(name)));
+    expect((await getHealth()).status).toBe(200);
+    expect((await postWebhook('stripe', [stripeSecret('current')])).status).toBe(202);
+    expect((await postPayment()).status).toBe(201);
+    const tokensUsed = new Set(stack.connect.requests.map((entry) => entry.tokenName));
+    expect([...tokensUsed].sort()).toEqual(['op-lambda-staging-health', 'op-lambda-staging-payments', 'op-lambda-staging-webhooks']);
+
+    const visible = async (tokenName: string): Promise<string[]> => {
+      const response = await fetch(`${stack.connect.url}/v1/vaults`, { headers: { authorization: `Bearer ${stack.connect.tokens[tokenName]!}` } });
+      return ((await response.json()) as { name: string }[]).map((vault) => vault.name);
+    };
+    expect(await visible('op-lambda-staging-health')).toEqual([vaultOf('database')]);
+    expect(await visible('op-lambda-staging-webhooks')).toEqual([vaultOf('webhook-stripe')]);
+    expect(await visible('op-lambda-staging-payments')).toEqual([vaultOf('payments-api')]);
+  });
+});
+
 describe('audit trail in the function logs', () => {
   test('a cold start logs secret.fetch per item, with its version and no value', async () => {
     await stack.gateway.killContainers(fn.payments());
@@ -132,18 +186,17 @@ describe('audit trail in the function logs', () => {
     const fetches = await waitForAuditLines(stack.gateway, fn.payments(), 'secret.fetch', { containerId });
     expect(fetches).toHaveLength(1);
     expect(fetches[0]).toMatchObject({
-      references: [`op://${VAULT}/payments-api/credential`],
-      itemId: stack.connect.getItem(VAULT, 'payments-api').id,
-      itemVersion: stack.connect.getItem(VAULT, 'payments-api').version,
+      references: [`op://${vaultOf('payments-api')}/payments-api/credential`],
+      itemId: stack.connect.getItem(vaultOf('payments-api'), 'payments-api').id,
+      itemVersion: stack.connect.getItem(vaultOf('payments-api'), 'payments-api').version,
       outcome: 'success',
       coldStart: true,
       attempts: 1,
     });
   });
 
-  test('secret.access names the secrets read and the principal from the JWT claims', async () => {
-    const token = bearerJwt({ sub: 'user-42', client_id: 'app-7', iss: 'https://id.example.com', exp: nowSeconds() + 3600 });
-    stack.rememberSecret(token);
+  test('secret.access names the secrets read and the principal from the verified JWT claims', async () => {
+    const token = await stack.accessToken({ sub: 'user-42' });
 
     expect((await postPayment({ authorization: `Bearer ${token}` })).status).toBe(201);
 
@@ -152,7 +205,7 @@ describe('audit trail in the function logs', () => {
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({
       names: ['PAYMENTS_API_KEY'],
-      principal: { type: 'jwt', sub: 'user-42', clientId: 'app-7' },
+      principal: { type: 'jwt', sub: 'user-42', clientId: LOCAL_CLIENT_ID },
       route: 'POST /payments',
       coldStart: false,
     });
@@ -173,7 +226,7 @@ describe('webhook signatures', () => {
     const response = await postWebhook('stripe', [stripeSecret('current')]);
     expect(response.status).toBe(202);
     expect(response.json()).toEqual({ received: true });
-    expect((await postWebhook('github', [fieldValue(stack.connect, VAULT, 'webhook-github', 'current')])).status).toBe(202);
+    expect((await postWebhook('github', [fieldValue(stack.connect, vaultOf('webhook-github'), 'webhook-github', 'current')])).status).toBe(202);
   });
 
   test('an unsigned delivery is a 400 problem', async () => {
@@ -213,8 +266,8 @@ describe('webhook signatures', () => {
     const flood = (): Promise<FixtureResponse> => postWebhook('stripe', [`whsec_attacker_${randomBytes(8).toString('hex')}`]);
     expect((await flood()).status).toBe(401);
     const newCurrent = `whsec_e2e_after_flood_${randomBytes(12).toString('hex')}`;
-    stack.rotate(VAULT, 'webhook-stripe', 'previous', oldCurrent);
-    stack.rotate(VAULT, 'webhook-stripe', 'current', newCurrent);
+    stack.rotate(vaultOf('webhook-stripe'), 'webhook-stripe', 'previous', oldCurrent);
+    stack.rotate(vaultOf('webhook-stripe'), 'webhook-stripe', 'current', newCurrent);
     stack.connect.resetRequests();
 
     // Bad signatures keep arriving for the length of the throttle interval (5 s)...
@@ -262,15 +315,15 @@ describe('rotation while the API runs', () => {
     const container = lastInvoke(stack).pid;
     const newCurrent = `whsec_e2e_rotated_${randomBytes(12).toString('hex')}`;
 
-    stack.rotate(VAULT, 'webhook-stripe', 'previous', oldCurrent);
-    stack.rotate(VAULT, 'webhook-stripe', 'current', newCurrent);
+    stack.rotate(vaultOf('webhook-stripe'), 'webhook-stripe', 'previous', oldCurrent);
+    stack.rotate(vaultOf('webhook-stripe'), 'webhook-stripe', 'current', newCurrent);
     stack.connect.resetRequests();
 
     expect((await postWebhook('stripe', [oldCurrent])).status).toBe(202);
     expect(stack.connect.countRequests()).toBe(0);
     expect((await postWebhook('stripe', [newCurrent])).status).toBe(202);
     // The miss checks what changed (vault list, item list) and reads the source's item once: current and previous together.
-    expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, VAULT, 'webhook-stripe') })).toBe(1);
+    expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, vaultOf('webhook-stripe'), 'webhook-stripe') })).toBe(1);
     expect(stack.connect.countRequests()).toBe(3);
     expect((await postWebhook('stripe', [oldCurrent])).status).toBe(202);
     expect((await postWebhook('stripe', [newCurrent, oldCurrent])).status).toBe(202);
@@ -284,7 +337,7 @@ describe('rotation while the API runs', () => {
     expect((await postPayment()).status).toBe(201);
     const coldBefore = coldStarts(fn.payments());
     const newKey = `payapi_e2e_rotated_${randomBytes(16).toString('hex')}`;
-    stack.rotate(VAULT, 'payments-api', 'credential', newKey);
+    stack.rotate(vaultOf('payments-api'), 'payments-api', 'credential', newKey);
     stack.connect.resetRequests();
     stack.payments.resetRequests();
 
@@ -292,7 +345,7 @@ describe('rotation while the API runs', () => {
 
     expect(response.status).toBe(201);
     expect(response.json()).toMatchObject({ object: 'payment', status: 'succeeded', amount: 1299 });
-    expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, VAULT, 'payments-api') })).toBe(1);
+    expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, vaultOf('payments-api'), 'payments-api') })).toBe(1);
     expect(stack.connect.countRequests({ path: ITEM_GET })).toBe(1);
     expect(stack.connect.countRequests({ method: 'GET', path: '/v1/vaults' })).toBe(1);
     const upstream = stack.payments.requests();

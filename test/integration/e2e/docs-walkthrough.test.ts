@@ -6,7 +6,8 @@
  */
 import { STACK_STARTUP_TIMEOUT_MS, startStackFixture, type StackFixture } from '../../helpers/stack-fixture';
 import { announcedStatuses, codeBlocks, markedBlock, runBash } from '../../docs/markdown';
-import { fieldValue, VAULT } from './support';
+import { writeIssuerState } from '../../../local/issuer/state-file';
+import { fieldValue, vaultOf } from './support';
 
 jest.setTimeout(60_000);
 
@@ -18,7 +19,13 @@ let stack: StackFixture;
 
 beforeAll(async () => {
   stack = await startStackFixture({ stage: 'staging' });
+  // What `npm start` leaves for `npm run token`: where its local issuer is.
+  const issuer = stack.api.issuer!;
+  writeIssuerState(stack.cdkOut, { issuer: issuer.url, tokenEndpoint: issuer.tokenEndpoint, pid: process.pid });
 }, STACK_STARTUP_TIMEOUT_MS);
+
+/** The walkthroughs' `npm run token` finds the fixture's issuer as it finds `npm start`'s. */
+const tokenEnv = (): Record<string, string> => ({ CDK_OUTDIR: stack.cdkOut });
 
 afterAll(async () => {
   await stack?.close();
@@ -37,21 +44,21 @@ test('docs/example-api.md: every curl answers the status its comment announces',
   const { code } = markedBlock('docs/example-api.md', 'walkthrough: npm start');
   const expected = announcedStatuses(code);
   expect(expected.length).toBeGreaterThanOrEqual(7);
-  const run = await runBash(STATUS_ONLY_CURL + atFixture(code));
+  const run = await runBash(STATUS_ONLY_CURL + atFixture(code), tokenEnv());
   expect(run.stderr).toBe('');
   expect(statusesPrinted(run.stdout)).toEqual(expected);
 });
 
 test('docs/local-development.md: the rotation walkthrough rotates the key and the next payment succeeds', async () => {
   const [, rotate, pay] = codeBlocks('docs/local-development.md').filter((block) => block.heading === 'Rotating a secret while the API runs');
-  const before = fieldValue(stack.connect, VAULT, 'payments-api', 'credential');
+  const before = fieldValue(stack.connect, vaultOf('payments-api'), 'payments-api', 'credential');
   const env = { CONNECT: stack.connect.url, WRITE_TOKEN: stack.connect.tokens['dev-write']! };
 
   const rotated = await runBash(rotate!.code, env);
   expect(rotated.stderr).toBe('');
   expect(statusesPrinted(rotated.stdout)).toEqual(announcedStatuses(rotate!.code));
-  expect(fieldValue(stack.connect, VAULT, 'payments-api', 'credential')).not.toBe(before);
+  expect(fieldValue(stack.connect, vaultOf('payments-api'), 'payments-api', 'credential')).not.toBe(before);
 
-  const paid = await runBash(atFixture(pay!.code));
+  const paid = await runBash(atFixture(pay!.code), tokenEnv());
   expect(statusesPrinted(paid.stdout)).toEqual(announcedStatuses(pay!.code));
 });

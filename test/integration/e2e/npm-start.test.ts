@@ -54,6 +54,23 @@ function npmStart(env: Record<string, string | undefined>): NpmStart {
   return run;
 }
 
+/** `npm run -s token` as a developer runs it beside `npm start`: the token on stdout. */
+function npmRunToken(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '-s', 'token', '--', ...args], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CDK_OUTDIR: cdkOut },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(stdout.trim()) : reject(new Error(`npm run token exited ${code}: ${stderr.trim()}`))));
+  });
+}
+
 async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs: number, output: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -108,15 +125,28 @@ test('npm start serves the stage with the demo vault; SIGTERM to npm stops every
   expect(output).toMatch(/GET {3}\/health +-> {2}Health/);
   expect(output).toMatch(/POST {2}\/webhooks\/\{source\} +-> {2}Webhooks/);
   expect(output).toMatch(/POST {2}\/payments +-> {2}Payments/);
-  expect(output).toMatch(/1Password Connect: http:\/\/127\.0\.0\.1:\d+ \(local demo vault; functions use token "dev-read"/);
+  expect(output).toMatch(/1Password Connect: http:\/\/127\.0\.0\.1:\d+ \(local demo vault; each function uses its own token/);
+  expect(output).toMatch(/JWT issuer: http:\/\/127\.0\.0\.1:\d+ /);
 
   expect((await fetch(`${url}/health`)).status).toBe(200);
-  const payment = await fetch(`${url}/payments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: paymentBody() });
+  const anonymous = await fetch(`${url}/payments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: paymentBody() });
+  expect(anonymous.status).toBe(401);
+  expect(await anonymous.json()).toEqual({ message: 'Unauthorized' });
+  const token = await npmRunToken(['--sub', 'e2e-developer']);
+  const payment = await fetch(`${url}/payments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: paymentBody(),
+  });
   expect(payment.status).toBe(201);
   await waitFor(() => (/gateway +\| POST \/payments 201 \(Payments, cold start/.test(run.output()) ? true : undefined), 'the request line', 5000, run.output);
   expect(run.output()).toMatch(/Health +\| START RequestId: /);
   expect(run.output()).toMatch(/Payments +\| \{.*"message":"secret\.access"/);
-  expect(run.output()).toMatch(/connect +\| GET \/v1\/vaults 200 \d+ ms \[dev-read\]/);
+  // Each function presents its own token to Connect, named after the function.
+  expect(run.output()).toMatch(/connect +\| GET \/v1\/vaults 200 \d+ ms \[op-lambda-staging-health\]/);
+  expect(run.output()).toMatch(/connect +\| GET \/v1\/vaults 200 \d+ ms \[op-lambda-staging-payments\]/);
+  expect(run.output()).not.toMatch(/\[dev-read\]/);
+  expect(run.output()).toMatch(/Payments +\| \{.*"message":"secret\.access".*"sub":"e2e-developer"/);
 
   // npm, sh, tsx, the API itself, and the two function containers that answered.
   expect(processesOfThisSuite().length).toBeGreaterThanOrEqual(6);
@@ -125,7 +155,9 @@ test('npm start serves the stage with the demo vault; SIGTERM to npm stops every
   await run.exited;
   await expectAllGone(run.output);
   expect(run.output()).toMatch(/stopping\.\.\./);
-  expectNoLeaks({ 'npm start output': run.output() }, collectSecretValues());
+  expectNoLeaks({ 'npm start output': run.output() }, [...collectSecretValues(), token]);
+  // Stopped, it no longer offers tokens.
+  await expect(npmRunToken([])).rejects.toThrow(/no running `npm start` found/);
 });
 
 test('with OP_CONNECT_HOST and OP_CONNECT_TOKEN it uses that Connect server; Ctrl-C stops every process', async () => {

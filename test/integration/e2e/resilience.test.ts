@@ -5,7 +5,7 @@
 import type { FaultSpec } from '../../../local/connect/server';
 import { expectNoLeaks } from '../../helpers/leak-scan';
 import { STACK_STARTUP_TIMEOUT_MS, startStackFixture, type FixtureResponse, type StackFixture } from '../../helpers/stack-fixture';
-import { expectSecretsUnavailable, itemPath, lastInvoke, paymentBody, VAULT, waitForAuditLines } from './support';
+import { expectSecretsUnavailable, itemPath, lastInvoke, paymentBody, vaultOf, waitForAuditLines } from './support';
 
 jest.setTimeout(90_000);
 
@@ -85,7 +85,8 @@ describe('1Password Connect down on a cold start', () => {
     stack.connect.addFault({ spec: { kind: 'reset' } });
     stack.payments.resetRequests();
 
-    const response = await stack.request('POST', '/payments', { headers: { 'content-type': 'application/json' }, body: paymentBody() });
+    const authorization = `Bearer ${await stack.accessToken()}`;
+    const response = await stack.request('POST', '/payments', { headers: { 'content-type': 'application/json', authorization }, body: paymentBody() });
 
     expectSecretsUnavailable(response);
     expect(stack.payments.requests()).toEqual([]);
@@ -131,7 +132,7 @@ test('a function that runs past its timeout is killed, and the next request is a
   expect(fresh.coldStart).toBe(true);
   expect(fresh.pid).not.toBe(stuck);
   expect(stats(health()).coldStarts).toBe(before.coldStarts + 1);
-  expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, VAULT, 'database') })).toBe(1);
+  expect(stack.connect.countRequests({ method: 'GET', path: itemPath(stack.connect, vaultOf('database'), 'database') })).toBe(1);
 });
 
 test('nothing captured holds a secret value or token of the vault', () => {

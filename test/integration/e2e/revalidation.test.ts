@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expectNoLeaks } from '../../helpers/leak-scan';
 import { STACK_STARTUP_TIMEOUT_MS, startStackFixture, type FixtureResponse, type StackFixture } from '../../helpers/stack-fixture';
-import { fieldValue, paymentBody, signedDelivery, VAULT } from './support';
+import { fieldValue, paymentBody, signedDelivery, vaultOf } from './support';
 
 jest.setTimeout(60_000);
 
@@ -16,9 +16,11 @@ jest.setTimeout(60_000);
 const REVALIDATE_MS = 3000;
 
 let stack: StackFixture;
+let accessToken: string;
 
 beforeAll(async () => {
   stack = await startStackFixture({ stage: 'staging', environment: { OP_REVALIDATE_MS: String(REVALIDATE_MS) } });
+  accessToken = await stack.accessToken();
 }, STACK_STARTUP_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -30,15 +32,15 @@ function postWebhook(secrets: readonly string[]): Promise<FixtureResponse> {
 }
 
 function postPayment(): Promise<FixtureResponse> {
-  return stack.request('POST', '/payments', { headers: { 'content-type': 'application/json' }, body: paymentBody() });
+  return stack.request('POST', '/payments', { headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: paymentBody() });
 }
 
 test('a webhook secret replaced in Connect (current and previous) is refused from the interval on; the new one is accepted', async () => {
-  const revoked = fieldValue(stack.connect, VAULT, 'webhook-stripe', 'current');
+  const revoked = fieldValue(stack.connect, vaultOf('webhook-stripe'), 'webhook-stripe', 'current');
   expect((await postWebhook([revoked])).status).toBe(202);
   const replacement = `whsec_e2e_replaced_${randomBytes(12).toString('hex')}`;
-  stack.rotate(VAULT, 'webhook-stripe', 'current', replacement);
-  stack.rotate(VAULT, 'webhook-stripe', 'previous', `whsec_e2e_previous_${randomBytes(12).toString('hex')}`);
+  stack.rotate(vaultOf('webhook-stripe'), 'webhook-stripe', 'current', replacement);
+  stack.rotate(vaultOf('webhook-stripe'), 'webhook-stripe', 'previous', `whsec_e2e_previous_${randomBytes(12).toString('hex')}`);
 
   await sleep(REVALIDATE_MS);
 
@@ -49,7 +51,7 @@ test('a webhook secret replaced in Connect (current and previous) is refused fro
 
 test('a payments key replaced in Connect is used on the first request after the interval, with no 401 from the provider', async () => {
   expect((await postPayment()).status).toBe(201);
-  stack.rotate(VAULT, 'payments-api', 'credential', `payapi_e2e_replaced_${randomBytes(16).toString('hex')}`);
+  stack.rotate(vaultOf('payments-api'), 'payments-api', 'credential', `payapi_e2e_replaced_${randomBytes(16).toString('hex')}`);
   stack.payments.resetRequests();
 
   await sleep(REVALIDATE_MS);

@@ -1,13 +1,25 @@
 /**
- * Small helpers for the end-to-end suites: what a webhook sender, an OAuth client and an
- * operator looking at the logs would do.
+ * Small helpers for the end-to-end suites: what a webhook sender and an operator looking at the
+ * logs would do.
  */
 import type { LocalConnect } from '../../../local/connect/server';
 import type { LocalGateway } from '../../../local/gateway/server';
 import { signPayload } from '../../../functions/webhooks/signature';
 import type { StackFixture } from '../../helpers/stack-fixture';
 
-export const VAULT = 'op-lambda-staging';
+/** The staging vault holding each item of the demo vault (one vault per purpose). */
+const VAULT_OF_ITEM: Readonly<Record<string, string>> = {
+  database: 'op-lambda-staging-database',
+  'payments-api': 'op-lambda-staging-payments',
+  'webhook-stripe': 'op-lambda-staging-webhooks',
+  'webhook-github': 'op-lambda-staging-webhooks',
+};
+
+export function vaultOf(item: string): string {
+  const vault = VAULT_OF_ITEM[item];
+  if (vault === undefined) throw new Error(`no demo vault holds ${item}`);
+  return vault;
+}
 
 /** Any item GET (`/v1/vaults/{id}/items/{id}`), the request a cold start makes once per item. */
 export const ITEM_GET = /^\/v1\/vaults\/[a-z0-9]{26}\/items\/[a-z0-9]{26}$/;
@@ -33,12 +45,6 @@ export function signedDelivery(secrets: readonly string[], body: string, timesta
     headers: { 'content-type': 'application/json', 'x-signature': signPayload(secrets, timestamp, Buffer.from(body)) },
     body,
   };
-}
-
-/** A JWT as an identity provider would issue it; the local gateway reads claims without verifying. */
-export function bearerJwt(claims: Record<string, unknown>): string {
-  const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'RS256', typ: 'JWT', kid: 'local' })}.${part(claims)}.${Buffer.from('not-a-real-signature-0123456789').toString('base64url')}`;
 }
 
 export function paymentBody(amount = 1299): string {

@@ -10,19 +10,24 @@ import type { LocalConnect } from '../../../local/connect/server';
 import type { LocalDynamo } from '../../../local/dynamo/local-dynamo';
 import { REPLAY_TABLE_ENV, REPLAY_TABLE_KEY } from '../../../functions/webhooks/replay-contract';
 
-export const STAGING_VAULT = 'op-lambda-staging';
-export const PROD_VAULT = 'op-lambda-prod';
+/** The demo vaults of the staging stage, one per purpose (as infra/config.ts names them). */
+export const STAGING_VAULTS = {
+  payments: 'op-lambda-staging-payments',
+  webhooks: 'op-lambda-staging-webhooks',
+  database: 'op-lambda-staging-database',
+} as const;
+const PROD_VAULTS = ['op-lambda-prod-payments', 'op-lambda-prod-webhooks', 'op-lambda-prod-database'] as const;
 
 /** The references infra/config.ts gives each function in the staging stage. */
 export const STAGING_SECRETS = {
-  health: { DATABASE_URL: `op://${STAGING_VAULT}/database/connection/url` },
+  health: { DATABASE_URL: `op://${STAGING_VAULTS.database}/database/connection/url` },
   webhooks: {
-    WEBHOOK_STRIPE_CURRENT: `op://${STAGING_VAULT}/webhook-stripe/current`,
-    WEBHOOK_STRIPE_PREVIOUS: `op://${STAGING_VAULT}/webhook-stripe/previous`,
-    WEBHOOK_GITHUB_CURRENT: `op://${STAGING_VAULT}/webhook-github/current`,
-    WEBHOOK_GITHUB_PREVIOUS: `op://${STAGING_VAULT}/webhook-github/previous`,
+    WEBHOOK_STRIPE_CURRENT: `op://${STAGING_VAULTS.webhooks}/webhook-stripe/current`,
+    WEBHOOK_STRIPE_PREVIOUS: `op://${STAGING_VAULTS.webhooks}/webhook-stripe/previous`,
+    WEBHOOK_GITHUB_CURRENT: `op://${STAGING_VAULTS.webhooks}/webhook-github/current`,
+    WEBHOOK_GITHUB_PREVIOUS: `op://${STAGING_VAULTS.webhooks}/webhook-github/previous`,
   },
-  payments: { PAYMENTS_API_KEY: `op://${STAGING_VAULT}/payments-api/credential` },
+  payments: { PAYMENTS_API_KEY: `op://${STAGING_VAULTS.payments}/payments-api/credential` },
 } as const;
 
 /** Connect item GETs (not vault or item-list requests). */
@@ -208,9 +213,10 @@ export class OutputCapture {
 
 /** Every value in the local vault worth hiding: secret fields, OTP seeds, and the Connect tokens. */
 export function seededSecrets(connect: LocalConnect): string[] {
-  const items = ['webhook-stripe', 'webhook-github', 'payments-api', 'database'];
-  const values = [STAGING_VAULT, PROD_VAULT].flatMap((vault) =>
-    items.flatMap((item) =>
+  const items = { payments: ['payments-api'], webhooks: ['webhook-stripe', 'webhook-github'], database: ['database'] };
+  const vaults = [...Object.entries(STAGING_VAULTS), ...PROD_VAULTS.map((vault) => [vault.split('-').at(-1)!, vault] as const)];
+  const values = vaults.flatMap(([purpose, vault]) =>
+    items[purpose as keyof typeof items].flatMap((item) =>
       (connect.getItem(vault, item).fields ?? []).filter((field) => field.type === 'CONCEALED' && (field.value ?? '').length >= 8).map((field) => field.value!),
     ),
   );

@@ -8,7 +8,7 @@ import { startPaymentsUpstream, type PaymentsUpstream } from '../../../local/pay
 import { signPayload } from '../../../functions/webhooks/signature';
 import { randomUUID } from 'node:crypto';
 import { startLocalDynamo, type LocalDynamo } from '../../../local/dynamo/local-dynamo';
-import { coldStart, fieldValue, httpEvent, lambdaContext, prefetched, replayTableEnv, restoreEnv, setFunctionEnv, STAGING_SECRETS, STAGING_VAULT } from './harness';
+import { coldStart, fieldValue, httpEvent, lambdaContext, prefetched, replayTableEnv, restoreEnv, setFunctionEnv, STAGING_SECRETS, STAGING_VAULTS } from './harness';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode?: number; headers?: Record<string, string>; body?: string }>;
 
@@ -21,7 +21,7 @@ const handlers: Record<'webhooks' | 'payments', Handler> = {} as Record<'webhook
 function validEvent(fn: 'webhooks' | 'payments'): Record<string, unknown> {
   // A new delivery each time: the same one twice would be a replay.
   const body = fn === 'webhooks' ? `{"id":"evt_${randomUUID()}"}` : '{"amount":100,"currency":"USD"}';
-  const secret = fieldValue(connect, STAGING_VAULT, 'webhook-stripe', 'current');
+  const secret = fieldValue(connect, STAGING_VAULTS.webhooks, 'webhook-stripe', 'current');
   const signature = signPayload([secret], Math.floor(Date.now() / 1000), Buffer.from(body));
   const event = httpEvent({
     path: fn === 'webhooks' ? '/webhooks/stripe' : '/payments',
@@ -45,7 +45,7 @@ const UNREADABLE: readonly [string, (event: Record<string, unknown>) => unknown]
 
 beforeAll(async () => {
   connect = await startConnectServer({ port: 0 });
-  upstream = await startPaymentsUpstream({ acceptKey: () => fieldValue(connect, STAGING_VAULT, 'payments-api', 'credential') });
+  upstream = await startPaymentsUpstream({ acceptKey: () => fieldValue(connect, STAGING_VAULTS.payments, 'payments-api', 'credential') });
   dynamo = await startLocalDynamo();
   const replayEnv = await replayTableEnv(dynamo);
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);

@@ -15,7 +15,7 @@ import {
   seededSecrets,
   setFunctionEnv,
   STAGING_SECRETS,
-  STAGING_VAULT,
+  STAGING_VAULTS,
 } from './harness';
 
 type PaymentsModule = typeof import('../../../functions/payments/handler');
@@ -30,7 +30,7 @@ let loaded: PaymentsModule;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The provider accepts whatever key the local vault holds right now, so rotating it there takes effect. */
-const vaultKey = () => fieldValue(connect, STAGING_VAULT, 'payments-api', 'credential');
+const vaultKey = () => fieldValue(connect, STAGING_VAULTS.payments, 'payments-api', 'credential');
 
 function paymentEvent(body: unknown, headers: Record<string, string> = {}) {
   return httpEvent({
@@ -157,7 +157,7 @@ describe('POST /payments: the key', () => {
     connect.resetRequests();
     upstream.resetRequests();
 
-    connect.setField(STAGING_VAULT, 'payments-api', 'credential', 'payapi_rotated_mid_run_S2V5Um90YXRlZA');
+    connect.setField(STAGING_VAULTS.payments, 'payments-api', 'credential', 'payapi_rotated_mid_run_S2V5Um90YXRlZA');
     const answer = await payments.invoke(paymentEvent({ amount: 200, currency: 'USD' }, { 'Idempotency-Key': 'after-rotation' }));
     expect(answer.statusCode).toBe(201);
     expect(connect.countRequests()).toBe(3);
@@ -194,7 +194,7 @@ describe('POST /payments: the key', () => {
   });
 
   it('answers 503 when the provider refuses the cached key and 1Password cannot be reached to refresh it', async () => {
-    connect.setField(STAGING_VAULT, 'payments-api', 'credential', 'payapi_rotated_during_outage_T3V0YWdl');
+    connect.setField(STAGING_VAULTS.payments, 'payments-api', 'credential', 'payapi_rotated_during_outage_T3V0YWdl');
     connect.addFault({ path: /\/items\//, spec: { kind: 'status', status: 503 } });
     const answer = await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }), lambdaContext(3000));
     expectProblem(answer, 503);
@@ -205,7 +205,7 @@ describe('POST /payments: the key', () => {
   it('a rotation met by a Connect outage: 503 with Retry-After during it, 201 as soon as Connect is back', async () => {
     expect((await payments.invoke(paymentEvent({ amount: 100, currency: 'USD' }))).statusCode).toBe(201);
     upstream.resetRequests();
-    connect.setField(STAGING_VAULT, 'payments-api', 'credential', 'payapi_rotated_during_outage_UmVzZXQ');
+    connect.setField(STAGING_VAULTS.payments, 'payments-api', 'credential', 'payapi_rotated_during_outage_UmVzZXQ');
     connect.addFault({ spec: { kind: 'reset' } });
 
     // Nothing was charged (the provider refused the cached key): the client may retry, and is told when.

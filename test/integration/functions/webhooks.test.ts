@@ -18,7 +18,7 @@ import {
   seededSecrets,
   setFunctionEnv,
   STAGING_SECRETS,
-  STAGING_VAULT,
+  STAGING_VAULTS,
 } from './harness';
 
 type WebhooksModule = typeof import('../../../functions/webhooks/handler');
@@ -35,7 +35,7 @@ let replayEnv: Record<string, string>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const EVENT_BODY = '{"id":"evt_1","type":"payment.succeeded","data":{"amount":1250}}';
 const now = () => Math.floor(Date.now() / 1000);
-const secretOf = (source: string, field: 'current' | 'previous') => fieldValue(connect, STAGING_VAULT, `webhook-${source}`, field);
+const secretOf = (source: string, field: 'current' | 'previous') => fieldValue(connect, STAGING_VAULTS.webhooks, `webhook-${source}`, field);
 
 function delivery(source: string, signature: string | undefined, body: string | Buffer = EVENT_BODY, base64 = false) {
   return httpEvent({
@@ -70,7 +70,7 @@ async function warmUp(): Promise<void> {
 
 /** Removes a field the way an operator would: a PUT of the item without it, with the write token. */
 async function removeField(item: string, label: string): Promise<void> {
-  const original = connect.getItem(STAGING_VAULT, item);
+  const original = connect.getItem(STAGING_VAULTS.webhooks, item);
   const response = await fetch(`${connect.url}/v1/vaults/${original.vault.id}/items/${original.id}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${connect.tokens['dev-write']}`, 'content-type': 'application/json' },
@@ -192,7 +192,7 @@ describe('POST /webhooks/{source}: refused deliveries', () => {
   });
 
   it("answers 503 for a source whose secret is unavailable, while other sources keep working", async () => {
-    connect.addFault({ path: new RegExp(`/items/${connect.getItem(STAGING_VAULT, 'webhook-github').id}$`), spec: { kind: 'status', status: 500 } });
+    connect.addFault({ path: new RegExp(`/items/${connect.getItem(STAGING_VAULTS.webhooks, 'webhook-github').id}$`), spec: { kind: 'status', status: 500 } });
     webhooks = await startWebhooks();
     const answer = await webhooks.invoke(signed('github', secretOf('github', 'current')));
     expectProblem(answer, 503);
@@ -222,8 +222,8 @@ describe('POST /webhooks/{source}: rotation', () => {
     const old = secretOf('stripe', 'current');
     const olderStill = secretOf('stripe', 'previous');
     const rotated = 'whsec_rotated_mid_run_Q2hhbmdlZFNlY3JldA';
-    connect.setField(STAGING_VAULT, 'webhook-stripe', 'previous', old);
-    connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
+    connect.setField(STAGING_VAULTS.webhooks, 'webhook-stripe', 'previous', old);
+    connect.setField(STAGING_VAULTS.webhooks, 'webhook-stripe', 'current', rotated);
 
     // Signed before the sender learnt of the rotation: the cached current still matches.
     expect((await webhooks.invoke(signed('stripe', old))).statusCode).toBe(202);
@@ -249,8 +249,8 @@ describe('POST /webhooks/{source}: rotation', () => {
     await warmUp();
     const old = secretOf('stripe', 'current');
     const rotated = 'whsec_rotated_and_revoked_UmV2b2tlZA';
-    connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
-    connect.setField(STAGING_VAULT, 'webhook-stripe', 'previous', '');
+    connect.setField(STAGING_VAULTS.webhooks, 'webhook-stripe', 'current', rotated);
+    connect.setField(STAGING_VAULTS.webhooks, 'webhook-stripe', 'previous', '');
     expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
     expect(connect.countRequests(ITEM_GET)).toBe(1);
     expectProblem(await webhooks.invoke(signed('stripe', old)), 401);
@@ -260,7 +260,7 @@ describe('POST /webhooks/{source}: rotation', () => {
     await warmUp();
     const previous = secretOf('stripe', 'previous');
     const rotated = 'whsec_rotated_previous_removed_UmVtb3ZlZA';
-    connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
+    connect.setField(STAGING_VAULTS.webhooks, 'webhook-stripe', 'current', rotated);
     await removeField('webhook-stripe', 'previous');
     connect.resetRequests();
     expect((await webhooks.invoke(signed('stripe', rotated))).statusCode).toBe(202);
@@ -285,8 +285,8 @@ describe('POST /webhooks/{source}: rotation', () => {
     await warmUp();
     const old = secretOf('stripe', 'current');
     const rotated = 'whsec_rotated_during_outage_T3V0YWdlUm90YXRlZA';
-    connect.setField(STAGING_VAULT, 'webhook-stripe', 'previous', old);
-    connect.setField(STAGING_VAULT, 'webhook-stripe', 'current', rotated);
+    connect.setField(STAGING_VAULTS.webhooks, 'webhook-stripe', 'previous', old);
+    connect.setField(STAGING_VAULTS.webhooks, 'webhook-stripe', 'current', rotated);
     connect.addFault({ spec: { kind: 'reset' } });
 
     // The delivery may be valid: a sender that sees 503 retries, one that sees 401 gives up.

@@ -26,7 +26,7 @@ beforeEach(async () => {
   client = new OpsConnectClient({ host: connect.url, token: connect.tokens['dev-read']!, backoffBaseMs: 1 });
   tableName = `cursor-${randomUUID()}`;
   await dynamo.createCursorTable(tableName);
-  address = await client.locate('op-lambda-staging', 'payments-api', deadline());
+  address = await client.locate('op-lambda-staging-payments', 'payments-api', deadline());
 });
 
 afterEach(async () => {
@@ -90,7 +90,7 @@ describe('activity forwarding from the local Connect server through a dynalite c
     await connect.close();
     connect = await startConnectServer({ port: 0 });
     client = new OpsConnectClient({ host: connect.url, token: connect.tokens['dev-read']!, backoffBaseMs: 1 });
-    address = await client.locate('op-lambda-staging', 'payments-api', deadline());
+    address = await client.locate('op-lambda-staging-payments', 'payments-api', deadline());
     await generateActivity(8);
 
     const after: ActivityEntry[] = [];

@@ -37,9 +37,15 @@ function setEnv(env: Env): void {
 const context = { getRemainingTimeInMillis: () => 20_000 } as Parameters<typeof import('../../../functions/rotate/handler').handler>[1];
 
 function seededValues(): string[] {
-  return ['op-lambda-staging', 'op-lambda-prod'].flatMap((vault) =>
-    ['webhook-stripe', 'webhook-github', 'payments-api'].flatMap((item) =>
-      (connect.getItem(vault, item).fields ?? []).map((field) => field.value ?? '').filter((value) => value.length > 8),
+  return ['staging', 'prod'].flatMap((stage) =>
+    (
+      [
+        ['webhooks', 'webhook-stripe'],
+        ['webhooks', 'webhook-github'],
+        ['payments', 'payments-api'],
+      ] as const
+    ).flatMap(([purpose, item]) =>
+      (connect.getItem(`op-lambda-${stage}-${purpose}`, item).fields ?? []).map((field) => field.value ?? '').filter((value) => value.length > 8),
     ),
   );
 }
@@ -66,8 +72,8 @@ afterEach(async () => {
 
 describe('rotate handler', () => {
   const targets = JSON.stringify([
-    { vault: 'op-lambda-staging', item: 'webhook-stripe' },
-    { vault: 'op-lambda-staging', item: 'webhook-github' },
+    { vault: 'op-lambda-staging-webhooks', item: 'webhook-stripe' },
+    { vault: 'op-lambda-staging-webhooks', item: 'webhook-github' },
   ]);
 
   it('rotates every configured item once, audits and counts it, and never prints a value', async () => {
@@ -86,7 +92,7 @@ describe('rotate handler', () => {
       ['webhook-stripe', 'fresh'],
       ['webhook-github', 'fresh'],
     ]);
-    expect(audit[0]).toMatchObject({ vault: 'op-lambda-staging', itemVersion: connect.getItem('op-lambda-staging', 'webhook-stripe').version });
+    expect(audit[0]).toMatchObject({ vault: 'op-lambda-staging-webhooks', itemVersion: connect.getItem('op-lambda-staging-webhooks', 'webhook-stripe').version });
     expect(metricTotal('SecretRotated')).toBe(2);
     const captured = output.join('');
     for (const value of [...before, ...seededValues(), connect.tokens['dev-write']!]) expect(captured).not.toContain(value);
@@ -126,8 +132,8 @@ describe('canary handler', () => {
 
   it('counts and names the references that do not resolve, without a value', async () => {
     const manifest = {
-      payments: { PAYMENTS_API_KEY: 'op://op-lambda-prod/payments-api/credential' },
-      webhooks: { WEBHOOK_SHOPIFY_CURRENT: 'op://op-lambda-prod/webhook-shopify/current', WEBHOOK_STRIPE_OLD: 'op://op-lambda-prod/webhook-stripe/oldest' },
+      payments: { PAYMENTS_API_KEY: 'op://op-lambda-prod-payments/payments-api/credential' },
+      webhooks: { WEBHOOK_SHOPIFY_CURRENT: 'op://op-lambda-prod/webhook-shopify/current', WEBHOOK_STRIPE_OLD: 'op://op-lambda-prod-webhooks/webhook-stripe/oldest' },
     };
     setEnv({ OP_CONNECT_HOST: connect.url, OP_CONNECT_TOKEN: connect.tokens['dev-read']!, OP_SECRETS_MANIFEST: JSON.stringify(manifest) });
     const { handler } = await import('../../../functions/canary/handler');
@@ -160,9 +166,9 @@ describe('activity handler', () => {
     await dynamo.createCursorTable(table);
     const reader = { Authorization: `Bearer ${connect.tokens['dev-read']!}` };
     const vaults = (await (await fetch(`${connect.url}/v1/vaults`, { headers: reader })).json()) as { id: string; name: string }[];
-    const staging = vaults.find((vault) => vault.name === 'op-lambda-staging')!;
+    const staging = vaults.find((vault) => vault.name === 'op-lambda-staging-payments')!;
     const readItems = async (n: number): Promise<void> => {
-      const item = connect.getItem('op-lambda-staging', 'payments-api');
+      const item = connect.getItem('op-lambda-staging-payments', 'payments-api');
       for (let index = 0; index < n; index++) await (await fetch(`${connect.url}/v1/vaults/${staging.id}/items/${item.id}`, { headers: reader })).text();
     };
     setEnv({

@@ -5,7 +5,7 @@ import { rotateItem, ROTATION_FIELDS, type RotationConnect, type RotationResult 
 import { rotateAll } from '../../../shared/ops/rotation-run';
 import { recordingTelemetry } from '../../../shared/ops/telemetry';
 
-const TARGET = { vault: 'op-lambda-staging', item: 'webhook-stripe' };
+const TARGET = { vault: 'op-lambda-staging-webhooks', item: 'webhook-stripe' };
 const HOUR = 3_600_000;
 
 let connect: LocalConnect;
@@ -146,7 +146,7 @@ describe('rotation against the local Connect server', () => {
   it('audits each rotation without a value, and counts failures per item', async () => {
     const telemetry = recordingTelemetry();
     const before = rotationFields();
-    const run = await rotateAll(client, [TARGET, { vault: 'op-lambda-staging', item: 'no-such-item' }], telemetry, { deadline: deadline() });
+    const run = await rotateAll(client, [TARGET, { vault: 'op-lambda-staging-webhooks', item: 'no-such-item' }], telemetry, { deadline: deadline() });
     const after = rotationFields();
     expect(run.results.map((result) => result.outcome)).toEqual(['rotated']);
     expect(run.failures).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
@@ -154,7 +154,7 @@ describe('rotation against the local Connect server', () => {
     expect(telemetry.metrics.get('SecretRotationFailed')).toBe(1);
     const rotated = telemetry.events.find((event) => event.fields['outcome'] === 'rotated');
     expect(rotated?.name).toBe('secret.rotate');
-    expect(rotated?.fields).toMatchObject({ vault: 'op-lambda-staging', item: 'webhook-stripe', itemVersion: after.version });
+    expect(rotated?.fields).toMatchObject({ vault: 'op-lambda-staging-webhooks', item: 'webhook-stripe', itemVersion: after.version });
     const captured = JSON.stringify(telemetry.events) + JSON.stringify(run);
     for (const value of [before.current, before.previous, after.current]) expect(captured).not.toContain(value);
   });

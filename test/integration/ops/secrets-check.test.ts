@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stageConfig } from '../../../infra/config';
 import { DEMO_SEED_FILE, startConnectServer, type ConnectSeed, type LocalConnect } from '../../../local/connect/server';
-import { formatReport, main, runSecretsCheck, type ConnectAccess } from '../../../local/secrets-check';
+import { formatReport, functionTokenVariable, main, runSecretsCheck, type ConnectAccess } from '../../../local/secrets-check';
+import { tokenScopes } from '../../../infra/token-scopes';
 import { buildManifest } from '../../../shared/ops/manifest';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -13,11 +14,19 @@ const demoSeed = (): ConnectSeed => JSON.parse(readFileSync(DEMO_SEED_FILE, 'utf
 /** The demo vaults with prod's payments-api lacking `hostname` and prod lacking webhook-github. */
 function driftedSeed(): ConnectSeed {
   const seed = demoSeed();
-  const prod = seed.vaults.find((vault) => vault.name === 'op-lambda-prod')!;
-  prod.items = prod.items.filter((item) => item.title !== 'webhook-github');
-  const payments = prod.items.find((item) => item.title === 'payments-api')!;
+  const vault = (name: string) => seed.vaults.find((candidate) => candidate.name === name)!;
+  const webhooks = vault('op-lambda-prod-webhooks');
+  webhooks.items = webhooks.items.filter((item) => item.title !== 'webhook-github');
+  const payments = vault('op-lambda-prod-payments').items.find((item) => item.title === 'payments-api')!;
   payments.fields = payments.fields.filter((field) => field.label !== 'hostname');
   return seed;
+}
+
+/** Every function's own demo token of a stage, as OP_CONNECT_TOKEN_<STAGE>_<FUNCTION> variables. */
+function functionTokens(server: LocalConnect, stage: 'staging' | 'prod'): Record<string, string> {
+  return Object.fromEntries(
+    tokenScopes(stageConfig(stage)).map(({ functionName }) => [functionTokenVariable(stage, functionName), server.tokens[`op-lambda-${stage}-${functionName}`]!]),
+  );
 }
 
 /** Every field value of the seed: none may appear in anything the check prints. */
@@ -62,8 +71,8 @@ describe('secrets:check', () => {
     expect(report.stages[0]!.checks.every((check) => check.ok)).toBe(true);
     expect(report.drift).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ kind: 'missing-item', stage: 'prod', functionName: 'webhooks', item: 'op-lambda-prod/webhook-github' }),
-        expect.objectContaining({ kind: 'missing-field', stage: 'prod', functionName: 'payments', item: 'op-lambda-prod/payments-api', field: 'hostname' }),
+        expect.objectContaining({ kind: 'missing-item', stage: 'prod', functionName: 'webhooks', item: 'op-lambda-prod-webhooks/webhook-github' }),
+        expect.objectContaining({ kind: 'missing-field', stage: 'prod', functionName: 'payments', item: 'op-lambda-prod-payments/payments-api', field: 'hostname' }),
       ]),
     );
     expect(report.drift).toHaveLength(2);
@@ -76,21 +85,21 @@ describe('secrets:check', () => {
   it('reports a secret name declared by one stage only', async () => {
     connect = await startConnectServer({ port: 0, seed: demoSeed() });
     const [staging, prod] = stages();
-    const extended = { stage: 'prod', manifest: { ...prod!.manifest, payments: { ...prod!.manifest['payments'], PAYMENTS_WEBHOOK: 'op://op-lambda-prod/payments-api/credential' } } };
+    const extended = { stage: 'prod', manifest: { ...prod!.manifest, payments: { ...prod!.manifest['payments'], PAYMENTS_WEBHOOK: 'op://op-lambda-prod-payments/payments-api/credential' } } };
     const report = await runSecretsCheck([staging!, extended], accessTo(connect));
     expect(report.drift).toEqual([expect.objectContaining({ kind: 'missing-secret', stage: 'staging', functionName: 'payments', name: 'PAYMENTS_WEBHOOK' })]);
     expect(report.ok).toBe(false);
   });
 
   it('reads each stage through its own Connect server (OP_CONNECT_HOST_<STAGE>, OP_CONNECT_TOKEN_<STAGE>)', async () => {
-    const onlyVault = (name: string): ConnectSeed => {
+    const onlyStage = (stage: string): ConnectSeed => {
       const seed = demoSeed();
-      const vaults = seed.vaults.filter((vault) => vault.name === name);
+      const vaults = seed.vaults.filter((vault) => vault.name.startsWith(`op-lambda-${stage}-`));
       const tokens = seed.tokens.filter((token) => token.vaults.every((ref) => ref === '*' || vaults.some((vault) => vault.name === ref || vault.id === ref)));
       return { ...seed, vaults, tokens };
     };
-    const staging = await startConnectServer({ port: 0, seed: onlyVault('op-lambda-staging') });
-    const prod = await startConnectServer({ port: 0, seed: onlyVault('op-lambda-prod') });
+    const staging = await startConnectServer({ port: 0, seed: onlyStage('staging') });
+    const prod = await startConnectServer({ port: 0, seed: onlyStage('prod') });
     try {
       const out: string[] = [];
       const io = { out: (text: string) => out.push(text), err: (text: string) => out.push(text) };
@@ -102,11 +111,53 @@ describe('secrets:check', () => {
       };
       expect(await main(['--stage', 'staging', '--compare', 'prod'], env, io)).toBe(0);
       expect(out.join('\n')).toContain('OK: 12 references resolved, no drift');
-      // One shared host for both would not find prod's vault on staging's server.
+      // One shared host for both would not find prod's vaults on staging's server.
       expect(await main(['--stage', 'staging', '--compare', 'prod'], { ...env, OP_CONNECT_HOST_PROD: '', OP_CONNECT_HOST: staging.url, OP_CONNECT_TOKEN_PROD: staging.tokens['dev-read']! }, io)).toBe(1);
     } finally {
       await Promise.all([staging.close(), prod.close()]);
     }
+  });
+
+  it('passes when each function\'s own demo token sees exactly the vaults it declares', async () => {
+    connect = await startConnectServer({ port: 0, seed: demoSeed() });
+    const server = connect;
+    const tokens = { ...functionTokens(server, 'staging'), ...functionTokens(server, 'prod') };
+    const access = { ...accessTo(server), functionTokenFor: (stage: string, fn: string) => tokens[functionTokenVariable(stage, fn)] };
+    const report = await runSecretsCheck(
+      stages().map((stage) => ({ ...stage, tokenScopes: tokenScopes(stageConfig(stage.stage as 'staging' | 'prod')) })),
+      access,
+    );
+    expect(report.ok).toBe(true);
+    expect(report.stages.map(({ tokens: checked }) => checked.map((token) => [token.functionName, token.ok]))).toEqual(
+      ['staging', 'prod'].map(() => ['health', 'webhooks', 'payments', 'canary', 'rotate', 'activity'].map((name) => [name, true])),
+    );
+  });
+
+  it('fails a function whose token sees a vault it does not declare, and one whose token misses a vault it needs', async () => {
+    connect = await startConnectServer({ port: 0, seed: demoSeed() });
+    const server = connect;
+    const tokens: Record<string, string> = {
+      ...functionTokens(server, 'staging'),
+      // The webhooks function holding the all-vaults operator token; payments holding health's.
+      [functionTokenVariable('staging', 'webhooks')]: server.tokens['dev-read']!,
+      [functionTokenVariable('staging', 'payments')]: server.tokens['op-lambda-staging-health']!,
+    };
+    const access = { ...accessTo(server), functionTokenFor: (stage: string, fn: string) => tokens[functionTokenVariable(stage, fn)] };
+    const [staging] = stages();
+    const report = await runSecretsCheck([{ ...staging!, tokenScopes: tokenScopes(stageConfig('staging')) }], access);
+    expect(report.ok).toBe(false);
+    const byFunction = Object.fromEntries(report.stages[0]!.tokens.map((token) => [token.functionName, token]));
+    expect(byFunction['webhooks']).toMatchObject({
+      ok: false,
+      undeclared: expect.arrayContaining(['op-lambda-staging-payments', 'op-lambda-staging-database', 'op-lambda-prod-payments']),
+      missing: [],
+    });
+    expect(byFunction['payments']).toMatchObject({ ok: false, undeclared: ['op-lambda-staging-database'], missing: ['op-lambda-staging-payments'] });
+    expect(byFunction['health']!.ok).toBe(true);
+    const printed = formatReport(report);
+    expect(printed).toMatch(/^staging\s+webhooks\s+FAIL sees undeclared vault\(s\) .*op-lambda-staging-payments/m);
+    expect(printed).toContain('2 token(s) badly scoped');
+    for (const token of Object.values(tokens)) expect(printed).not.toContain(token);
   });
 
   it('refuses to run without a stage or a Connect host', async () => {
@@ -155,8 +206,8 @@ describe('secrets:check as a command', () => {
     const drifted = await runCli(['--stage', 'staging', '--compare', 'prod'], env);
     expect(drifted.stderr).toBe('');
     expect(drifted.code).toBe(1);
-    expect(drifted.stdout).toMatch(/^prod\s+webhooks\s+WEBHOOK_GITHUB_CURRENT\s+op:\/\/op-lambda-prod\/webhook-github\/current\s+FAIL NOT_FOUND/m);
-    expect(drifted.stdout).toMatch(/^missing-field\s+prod\s+payments\s+PAYMENTS_API_KEY\s+op-lambda-prod\/payments-api\s+hostname/m);
+    expect(drifted.stdout).toMatch(/^prod\s+webhooks\s+WEBHOOK_GITHUB_CURRENT\s+op:\/\/op-lambda-prod-webhooks\/webhook-github\/current\s+FAIL NOT_FOUND/m);
+    expect(drifted.stdout).toMatch(/^missing-field\s+prod\s+payments\s+PAYMENTS_API_KEY\s+op-lambda-prod-payments\/payments-api\s+hostname/m);
     for (const value of [...seededValues(seed), env.OP_CONNECT_TOKEN]) expect(drifted.stdout + drifted.stderr).not.toContain(value);
 
     const stagingOnly = await runCli(['--stage', 'staging'], env);
@@ -168,5 +219,22 @@ describe('secrets:check as a command', () => {
     const clean = await runCli(['--stage', 'staging', '--compare', 'prod'], { OP_CONNECT_HOST: connect.url, OP_CONNECT_TOKEN: connect.tokens['dev-read']! });
     expect(clean.code).toBe(0);
     expect(clean.stdout).toContain('OK: 12 references resolved, no drift');
+    expect(clean.stdout).toContain('not checked: give a function\'s own token as OP_CONNECT_TOKEN_<STAGE>_<FUNCTION>');
+  }, 60_000);
+
+  it('checks each function\'s own token: 0 on the demo tokens, 1 with an over-broad one', async () => {
+    connect = await startConnectServer({ port: 0, seed: demoSeed() });
+    const env = { OP_CONNECT_HOST: connect.url, OP_CONNECT_TOKEN: connect.tokens['dev-read']!, ...functionTokens(connect, 'staging') };
+
+    const scoped = await runCli(['--stage', 'staging'], env);
+    expect(scoped.stderr).toBe('');
+    expect(scoped.code).toBe(0);
+    expect(scoped.stdout).toMatch(/^staging\s+payments\s+ok$/m);
+    expect(scoped.stdout).toContain('OK: 6 references resolved, 6 token(s) scoped to their vaults');
+
+    const overBroad = await runCli(['--stage', 'staging'], { ...env, OP_CONNECT_TOKEN_STAGING_HEALTH: connect.tokens['staging-only']! });
+    expect(overBroad.code).toBe(1);
+    expect(overBroad.stdout).toMatch(/^staging\s+health\s+FAIL sees undeclared vault\(s\) op-lambda-staging-admin, op-lambda-staging-payments, op-lambda-staging-webhooks$/m);
+    for (const token of Object.values(connect.tokens)) expect(scoped.stdout + overBroad.stdout + overBroad.stderr).not.toContain(token);
   }, 60_000);
 });

@@ -11,11 +11,28 @@ import { startStackTables } from '../../../local/dynamo/local-dynamo';
 import { localSecretReader } from '../../../local/dev/secret-reader';
 import { send, type Exchange, type RawRequest } from '../../../local/load/client';
 import { startGateway, type LocalGateway, type LogLine } from '../../../local/gateway/server';
+import { startLocalIssuer } from '../../../local/issuer/server';
 import { startPaymentsUpstream, type PaymentsUpstream } from '../../../local/payments/server';
+import { stageConfig } from '../../../infra/config';
 import type { SynthesizedStage } from './stage';
 
-export const VAULT = 'op-lambda-staging';
-export const PAYMENTS_KEY_REFERENCE = `op://${VAULT}/payments-api/credential`;
+const STAGING = stageConfig('staging');
+const STAGE_AUTHORIZER = STAGING.authorizer;
+/** The staging vault holding each item of the demo vault, one vault per purpose. */
+const VAULT_OF_ITEM: Readonly<Record<string, string>> = {
+  database: STAGING.vaults.database,
+  'payments-api': STAGING.vaults.payments,
+  'webhook-stripe': STAGING.vaults.webhooks,
+  'webhook-github': STAGING.vaults.webhooks,
+};
+
+export function vaultOf(item: string): string {
+  const vault = VAULT_OF_ITEM[item];
+  if (vault === undefined) throw new Error(`no demo vault holds ${item}`);
+  return vault;
+}
+
+export const PAYMENTS_KEY_REFERENCE = `op://${vaultOf('payments-api')}/payments-api/credential`;
 export const TOKEN_NAME = 'dev-read';
 
 export type TokenSource = { kind: 'env'; token?: string } | { kind: 'secrets-manager'; endpoint: string };
@@ -30,6 +47,8 @@ export interface ReliabilityApiOptions {
 export interface ReliabilityApi {
   readonly gateway: LocalGateway;
   readonly payments: PaymentsUpstream;
+  /** An access token for POST /payments, from the local issuer the gateway trusts in place of the stage's. */
+  readonly accessToken: string;
   /** The Connect server running now (a new one after `restartConnect`). */
   connect(): LocalConnect;
   /** Stops Connect: its port refuses connections until `restartConnect`. */
@@ -56,13 +75,15 @@ export async function startReliabilityApi(options: ReliabilityApiOptions): Promi
   const closers: (() => Promise<void>)[] = [() => connect.close()];
   const setField = (item: string, field: string, value: string): void => {
     edits.push([item, field, value]);
-    connect.setField(VAULT, item, field, value);
+    connect.setField(vaultOf(item), item, field, value);
   };
   try {
     // The provider knows its key on its own: it keeps answering while the vault is unreachable.
     let acceptedKey = await localSecretReader(connect, PAYMENTS_KEY_REFERENCE)();
     const payments = await startPaymentsUpstream({ acceptKey: () => acceptedKey });
     closers.push(() => payments.close());
+    const issuer = await startLocalIssuer({ audience: STAGE_AUTHORIZER.audience[0]!, defaultScope: STAGE_AUTHORIZER.paymentsScope });
+    closers.push(() => issuer.close());
     const dynamo = await startStackTables(options.stage.cdkOut, options.stage.stackName);
     if (dynamo) closers.push(() => dynamo.close());
     const gateway = await startGateway({
@@ -70,6 +91,7 @@ export async function startReliabilityApi(options: ReliabilityApiOptions): Promi
       stacks: [options.stage.stackName],
       environment: { OP_CONNECT_HOST: connect.url, ...dynamo?.environment, ...tokenEnvironment(options.token ?? { kind: 'env' }, connect) },
       functionEnvironment: { Payments: { PAYMENTS_API_URL: payments.url } },
+      issuerOverrides: { [STAGE_AUTHORIZER.issuer]: issuer.url },
       maxContainersPerFunction: options.maxContainersPerFunction ?? 1,
       onLog: (line) => logs.push(line),
     });
@@ -77,11 +99,12 @@ export async function startReliabilityApi(options: ReliabilityApiOptions): Promi
     return {
       gateway,
       payments,
+      accessToken: await issuer.issue({ sub: 'reliability' }),
       connect: () => connect,
       stopConnect: () => connect.close(),
       restartConnect: async () => {
         connect = await startConnectServer({ port });
-        for (const [item, field, value] of edits) connect.setField(VAULT, item, field, value);
+        for (const [item, field, value] of edits) connect.setField(vaultOf(item), item, field, value);
       },
       setField,
       rotatePaymentsKey: (value) => {

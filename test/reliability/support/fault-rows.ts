@@ -8,7 +8,7 @@ import type { FaultSpec } from '../../../local/connect/server';
 import type { ConnectErrorCode } from '../../../shared/secrets/errors';
 import type { ReliabilityApi } from './api';
 import type { LocalSecretsManager } from './secrets-manager';
-import { VAULT } from './api';
+import { vaultOf } from './api';
 import { deleteItem, removeField } from './vault-edits';
 
 export type Phase = 'cold start' | 'refresh';
@@ -83,14 +83,14 @@ export const FAULT_ROWS: readonly FaultRow[] = [
     code: 'NOT_FOUND',
     retryable: false,
     retryAfter: 1,
-    inject: ({ api, target }) => deleteItem(api.connect(), VAULT, target.item),
+    inject: ({ api, target }) => deleteItem(api.connect(), vaultOf(target.item), target.item),
   },
   {
     fault: 'Field removed from the item (then restored)',
     code: 'FIELD_NOT_FOUND',
     retryable: false,
     retryAfter: 1,
-    inject: ({ api, target }) => removeField(api.connect(), VAULT, target.item, target.field),
+    inject: ({ api, target }) => removeField(api.connect(), vaultOf(target.item), target.item, target.field),
   },
   {
     fault: 'Secrets Manager unreachable',

@@ -3,7 +3,7 @@ import type { ConnectItemJson, ItemAddress, ReplaceResult } from '../../../share
 import { generateSecretValue, rotateItem, withRotation, type RotationConnect } from '../../../shared/ops/rotation';
 
 const ADDRESS: ItemAddress = { vaultId: 'v'.repeat(26), itemId: 'i'.repeat(26) };
-const TARGET = { vault: 'op-lambda-staging', item: 'webhook-stripe' };
+const TARGET = { vault: 'op-lambda-staging-webhooks', item: 'webhook-stripe' };
 const NOW = Date.parse('2026-03-01T10:00:00.000Z');
 
 function seedItem(): ConnectItemJson {
