@@ -76,5 +76,5 @@ test('the documented steps give a green drift check and synth with the new funct
   }
 
   const template = readdirSync(join(copy, 'cdk.out')).find((file) => file.endsWith('.template.json'));
-  expect(readFileSync(join(copy, 'cdk.out', template!), 'utf8')).toMatch(/"ORDERS_DB_URL":\s*"op:\/\/op-lambda-staging\/orders-db\/connection\/url"/);
+  expect(readFileSync(join(copy, 'cdk.out', template!), 'utf8')).toMatch(/"ORDERS_DB_URL":\s*"op:\/\/op-lambda-staging-database\/orders-db\/connection\/url"/);
 });
