@@ -6,7 +6,12 @@
  *
  * Given credentials, it checks every request's SigV4 signature by signing the request it received
  * again with the SDK's own signer, and refuses a mismatch as AWS does (InvalidSignatureException).
- * It can add latency to every request and answer with a service error or a reset connection.
+ * It can add latency to every request, answer with a service error or a reset connection, and stop
+ * and start again on the same port to play an outage.
+ *
+ * As AWS does, it finds a secret by the id it was stored under, or, for one stored by name, by an
+ * ARN naming it: partial (`…:secret:<name>`, what CDK's `fromSecretNameV2` gives a function) or
+ * complete (`…:secret:<name>-AbCdEf`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,7 +47,7 @@ export interface ReceivedCall {
 }
 
 export interface SecretsManagerStandIn {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`: stays the same across stop/start. */
   readonly url: string;
   readonly calls: readonly ReceivedCall[];
   setSecret(secretId: string, value: SecretValue | undefined): void;
@@ -50,6 +55,10 @@ export interface SecretsManagerStandIn {
   /** Every following request gets this answer, until `setFault(undefined)`. */
   setFault(fault: SecretsManagerFault | undefined): void;
   resetCalls(): void;
+  /** Stops listening: connections are refused until `start()`. */
+  stop(): Promise<void>;
+  /** Listens again on the same port (nothing to do while listening). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,7 +89,7 @@ export async function startSecretsManagerStandIn(options: SecretsManagerStandInO
     if (signatureValid === false) {
       return answer(res, 400, { __type: 'InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.' });
     }
-    const value = secrets.get(secretId);
+    const value = findSecret(secrets, secretId);
     if (value === undefined) return answer(res, 400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
     answer(res, 200, {
       ARN: secretId.startsWith('arn:') ? secretId : `arn:aws:secretsmanager:us-east-1:000000000000:secret:${secretId}-AbCdEf`,
@@ -92,14 +101,30 @@ export async function startSecretsManagerStandIn(options: SecretsManagerStandInO
     });
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  let server: Server | undefined;
+  let port = 0;
+  const start = async (): Promise<void> => {
+    if (server) return;
+    const next = createServer((req, res) => {
+      handle(req, res).catch(() => res.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      next.once('error', reject);
+      next.listen(port, '127.0.0.1', () => resolve());
+    });
+    server = next;
+    port = (next.address() as AddressInfo).port;
+  };
+  const stop = async (): Promise<void> => {
+    const current = server;
+    server = undefined;
+    if (!current) return;
+    const closed = new Promise<void>((resolve) => current.close(() => resolve()));
+    current.closeAllConnections();
+    await closed;
+  };
+
+  await start();
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
@@ -116,12 +141,23 @@ export async function startSecretsManagerStandIn(options: SecretsManagerStandInO
     resetCalls: () => {
       calls.length = 0;
     },
-    close: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    stop,
+    start,
+    close: stop,
   };
+}
+
+const SECRET_ARN = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/;
+/** The suffix Secrets Manager appends to a secret's name in its complete ARN. */
+const ARN_SUFFIX = /-[A-Za-z0-9]{6}$/;
+
+/** The secret stored under `secretId`, or stored by the name an ARN `secretId` names. */
+function findSecret(secrets: ReadonlyMap<string, SecretValue>, secretId: string): SecretValue | undefined {
+  const stored = secrets.get(secretId);
+  if (stored !== undefined) return stored;
+  const name = SECRET_ARN.exec(secretId)?.[1];
+  if (name === undefined) return undefined;
+  return secrets.get(name) ?? secrets.get(name.replace(ARN_SUFFIX, ''));
 }
 
 /** Signs the received request again, over the headers it says it signed, at the time it says it signed. */

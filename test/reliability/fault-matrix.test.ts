@@ -15,9 +15,9 @@
 import type { Exchange, RawRequest } from '../../local/load/client';
 import { collectSecretValues, expectNoLeaks } from '../helpers/leak-scan';
 import { jsonLogs, startReliabilityApi, type ReliabilityApi } from './support/api';
-import { FAULT_ROWS, TARGETS, type FaultRow, type Phase } from './support/fault-rows';
+import { startSecretsManagerStandIn, type SecretsManagerStandIn } from '../../local/secrets-manager/server';
+import { FAULT_ROWS, TARGETS, tokenSecretName, tokenSecretValue, type FaultRow, type Phase } from './support/fault-rows';
 import { expectSecretsUnavailable, HEALTH, invokeOf, paymentRequest, reportFigures, sleep } from './support/observe';
-import { startSecretsManager, type LocalSecretsManager } from './support/secrets-manager';
 import { synthesizedStage, type SynthesizedStage } from './support/stage';
 
 /**
@@ -34,11 +34,11 @@ const stage = (): Promise<SynthesizedStage> => (stagePromise ??= synthesizedStag
 
 interface Setup {
   api: ReliabilityApi;
-  secretsManager: LocalSecretsManager | undefined;
+  secretsManager: SecretsManagerStandIn | undefined;
 }
 
 async function withApi<T>(row: FaultRow, run: (setup: Setup) => Promise<T>): Promise<T> {
-  const secretsManager = row.tokenFromSecretsManager ? await startSecretsManager() : undefined;
+  const secretsManager = row.tokenFromSecretsManager ? await startSecretsManagerStandIn() : undefined;
   const api = await startReliabilityApi({
     stage: await stage(),
     ...(secretsManager ? { token: { kind: 'secrets-manager' as const, endpoint: secretsManager.url } } : {}),
@@ -46,7 +46,7 @@ async function withApi<T>(row: FaultRow, run: (setup: Setup) => Promise<T>): Pro
     await secretsManager?.close();
     throw error;
   });
-  secretsManager?.setSecret(JSON.stringify({ token: api.connect().tokens['dev-read'] }));
+  for (const target of Object.values(TARGETS)) secretsManager?.setSecret(tokenSecretName(target.function), tokenSecretValue(api));
   try {
     return await run({ api, secretsManager });
   } finally {
@@ -98,7 +98,7 @@ async function atRefresh(row: FaultRow): Promise<void> {
   await withApi(row, async ({ api, secretsManager }) => {
     const warm = await api.send(paymentRequest(api.accessToken));
     expect(warm.status).toBe(201);
-    const tokenReads = secretsManager?.calls;
+    const tokenReads = secretsManager?.calls.length;
     api.rotatePaymentsKey(ROTATED_KEY);
     const lift = await row.inject({ api, secretsManager, target: TARGETS.refresh });
     const connectBefore = api.connect().requests.length;
@@ -109,9 +109,9 @@ async function atRefresh(row: FaultRow): Promise<void> {
     if (row.tokenFromSecretsManager) {
       // The token was read once, at cold start: a refresh does not ask Secrets Manager again.
       expect(refreshed.status).toBe(201);
-      expect(secretsManager!.calls).toBe(tokenReads);
+      expect(secretsManager!.calls.length).toBe(tokenReads);
       await lift();
-      reportFigures({ fault: row.fault, phase: 'refresh', status: refreshed.status, ms: Math.round(refreshed.durationMs), tokenReads: secretsManager!.calls });
+      reportFigures({ fault: row.fault, phase: 'refresh', status: refreshed.status, ms: Math.round(refreshed.durationMs), tokenReads: secretsManager!.calls.length });
     } else {
       expectSecretsUnavailable(refreshed, row.retryAfter);
       expectAnsweredInTime(api, refreshed);

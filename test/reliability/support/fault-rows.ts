@@ -5,10 +5,11 @@
  * over Connect's API; Secrets Manager faults come from a real local endpoint.
  */
 import type { FaultSpec } from '../../../local/connect/server';
+import type { SecretsManagerStandIn } from '../../../local/secrets-manager/server';
+import { connectTokenSecretName } from '../../../infra/config';
 import type { ConnectErrorCode } from '../../../shared/secrets/errors';
 import type { ReliabilityApi } from './api';
-import type { LocalSecretsManager } from './secrets-manager';
-import { vaultOf } from './api';
+import { TOKEN_NAME, vaultOf } from './api';
 import { deleteItem, removeField } from './vault-edits';
 
 export type Phase = 'cold start' | 'refresh';
@@ -25,9 +26,19 @@ export const TARGETS: Readonly<Record<Phase, Target>> = {
   refresh: { function: 'Payments', item: 'payments-api', field: 'credential' },
 };
 
+/** The Secrets Manager secret holding the staging function's own Connect token. */
+export function tokenSecretName(fn: Target['function']): string {
+  return connectTokenSecretName('staging', fn.toLowerCase());
+}
+
+/** What the token secret holds: the local Connect server's read token. */
+export function tokenSecretValue(api: ReliabilityApi): string {
+  return JSON.stringify({ token: api.connect().tokens[TOKEN_NAME] });
+}
+
 export interface FaultContext {
   api: ReliabilityApi;
-  secretsManager: LocalSecretsManager | undefined;
+  secretsManager: SecretsManagerStandIn | undefined;
   target: Target;
 }
 
@@ -109,9 +120,10 @@ export const FAULT_ROWS: readonly FaultRow[] = [
     retryable: false,
     retryAfter: 1,
     tokenFromSecretsManager: true,
-    inject: ({ secretsManager, api }) => {
-      secretsManager!.setSecret(undefined);
-      return Promise.resolve(async () => secretsManager!.setSecret(JSON.stringify({ token: api.connect().tokens['dev-read'] })));
+    inject: ({ secretsManager, api, target }) => {
+      const name = tokenSecretName(target.function);
+      secretsManager!.setSecret(name, undefined);
+      return Promise.resolve(async () => secretsManager!.setSecret(name, tokenSecretValue(api)));
     },
   },
 ];
