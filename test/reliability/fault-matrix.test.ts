@@ -26,6 +26,9 @@ import { synthesizedStage, type SynthesizedStage } from './support/stage';
  * on a busy machine does not count; what clients saw is reported in RELIABILITY.md.
  */
 const ANSWER_BOUND_MS = 8000;
+/** How long a test waits for a function's failure line to reach the emulator, and how often it looks. */
+const LOG_WAIT_MS = 10_000;
+const LOG_POLL_MS = 50;
 const ROTATED_KEY = 'payapi_rotated_reliability_Q7mZk2Lr9VxP4sTb';
 const SECRET_VALUES = [...collectSecretValues(), ROTATED_KEY];
 
@@ -66,6 +69,15 @@ function failureLines(api: ReliabilityApi, fn: string): Record<string, unknown>[
   return jsonLogs(api.logs(), fn).filter((line) => line['event'] === 'secret.failure');
 }
 
+/**
+ * The failure lines once there is one: a request cut off by the invocation's deadline is answered
+ * first and logged when its own attempt ends, and log lines reach the emulator after the response.
+ */
+async function loggedFailures(api: ReliabilityApi, fn: string): Promise<Record<string, unknown>[]> {
+  for (let waited = 0; failureLines(api, fn).length === 0 && waited < LOG_WAIT_MS; waited += LOG_POLL_MS) await sleep(LOG_POLL_MS);
+  return failureLines(api, fn);
+}
+
 function expectNoLeaksAround(api: ReliabilityApi, bodies: readonly string[]): void {
   expectNoLeaks({ 'function output': api.logs().map((line) => line.text), responses: bodies }, SECRET_VALUES);
 }
@@ -79,7 +91,7 @@ async function coldStart(row: FaultRow): Promise<void> {
 
     expectSecretsUnavailable(failed, row.retryAfter);
     expectAnsweredInTime(api, failed);
-    const failures = failureLines(api, 'Health');
+    const failures = await loggedFailures(api, 'Health');
     expect(failures.length).toBeGreaterThan(0);
     expect(failures[0]).toMatchObject({ code: row.code, retryable: row.retryable, servingStale: false, names: ['DATABASE_URL'] });
 
@@ -115,7 +127,7 @@ async function atRefresh(row: FaultRow): Promise<void> {
     } else {
       expectSecretsUnavailable(refreshed, row.retryAfter);
       expectAnsweredInTime(api, refreshed);
-      const failures = failureLines(api, 'Payments');
+      const failures = await loggedFailures(api, 'Payments');
       expect(failures[0]).toMatchObject({ code: row.code, retryable: row.retryable, servingStale: row.retryable, names: ['PAYMENTS_API_KEY'] });
       const staleLines = jsonLogs(api.logs(), 'Payments').filter((line) => line['event'] === 'secret.stale');
       expect(staleLines.length > 0).toBe(row.retryable);
