@@ -14,7 +14,8 @@
 export { opSecrets } from './secrets/middleware';
 export type { OpSecretsMiddleware, OpSecretsOptions, SecretsContext } from './secrets/middleware';
 export { createSecretStore } from './secrets/store/secret-store';
-export type { FetchedValues, ReadOptions, SecretStatus, SecretStore, SecretStoreOptions } from './secrets/store/secret-store';
+export type { FetchedValues, ReadOptions, SecretStatus, SecretStore } from './secrets/store/secret-store';
+export type { SecretStoreOptions } from './secrets/store/store-options';
 export type { SecretStoreListener } from './secrets/store/listener';
 export type { RefreshedSecrets, SecretDeclarations, SecretName, SecretSpec, SecretValues } from './secrets/store/declarations';
 export { RUNTIME_ENV } from './secrets/environment';

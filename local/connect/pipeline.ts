@@ -89,7 +89,7 @@ function tampered(response: ConnectResponse, edit: (body: unknown) => unknown): 
   return { ...response, body: JSON.stringify(edit(body)) };
 }
 
-/** `{"pad":"xxx…"}` of exactly `bytes` bytes, in chunks, as the client takes them. */
+/** A JSON body `{"pad":"<x repeated>"}` of exactly `bytes` bytes, in chunks, as the client takes them. */
 function* oversizedBody(bytes: number): Generator<Buffer> {
   const chunk = Buffer.alloc(64 * 1024, 'x');
   yield Buffer.from('{"pad":"');

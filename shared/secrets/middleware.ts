@@ -19,7 +19,8 @@ import { SecretsUnavailableError } from './errors';
 import { defineSecretsView, fetchedOrigin, WARM, type SecretsViewClass, type ViewOrigin } from './secrets-view';
 import type { RefreshedSecrets, SecretDeclarations, SecretName, SecretValues } from './store/declarations';
 import type { DeclaredValues } from './store/snapshot';
-import { createSecretStore, STORE_OPTIONS, type SecretStatus, type SecretStoreOptions } from './store/secret-store';
+import { createSecretStore, type SecretStatus } from './store/secret-store';
+import { STORE_OPTIONS, type SecretStoreOptions } from './store/store-options';
 
 export interface OpSecretsOptions<S extends SecretDeclarations = SecretDeclarations> extends Omit<SecretStoreOptions<S>, 'listener'> {
   /**
